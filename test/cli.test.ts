@@ -1,6 +1,6 @@
 // The CLI as users run it: help texts, exit codes, error messages, and each command's output.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -226,36 +226,90 @@ describe("vigil eval", () => {
   });
 });
 
-describe("vigil analyze --kitnet", () => {
-  it("trains on the first packets, then reports the strongest detections with explanations as valid events", async () => {
+describe("vigil analyze: detectors on by default", () => {
+  it("trains KitNET on the first packets, then reports the strongest detection per host pair as valid events", async () => {
     const { VigilEvent } = await import("../src/schema/index.ts");
-    const args = [
-      "analyze",
-      SAMPLE,
-      "--kitnet",
-      "--fm-grace",
-      "300",
-      "--ad-grace",
-      "1000",
-      "--calibration",
-      "400",
-    ];
+    const args = ["analyze", SAMPLE, "--fm-grace", "300", "--ad-grace", "1000", "--calibration", "400"];
     const r = vigil([...args, "--json"]);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.out);
     const d = s.detections[0];
     expect(d.detector).toBe("kitnet");
+    expect(d.model).toBe("trained here");
     expect(d.trainingPackets).toBe(1700);
     expect(d.scoredPackets).toBe(27530 - 1700);
     expect(d.threshold).toBeGreaterThan(0);
-    expect(d.top.length).toBeGreaterThan(0);
+    expect(d.top.length).toBeGreaterThan(1);
+    const pairs = d.top.map((ev: { src_ip: string; dest_ip: string }) =>
+      [ev.src_ip, ev.dest_ip].sort().join("|"),
+    );
+    expect(new Set(pairs).size).toBe(pairs.length);
+    expect(d.topCounts.reduce((a: number, b: number) => a + b, 0)).toBeLessThanOrEqual(d.detections);
     for (const ev of d.top) {
       VigilEvent.parse(ev);
       expect(ev.detection.score).toBeGreaterThan(ev.detection.threshold);
       expect(ev.detection.explanation.features.length).toBe(5);
     }
     const text = vigil(args);
-    expect(text.out).toContain("detector     kitnet");
+    expect(text.out).toContain("detector     kitnet (trained here");
     expect(text.out).toMatch(/σ (above|below) its training mean|never seen/);
+  });
+
+  it("says how much training is missing on a capture shorter than the default graces, and --no-detectors skips them", () => {
+    const r = vigil(["analyze", SAMPLE]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(
+      /still training at the end of the capture \(27,530 packets seen, 37,470 more needed\)/,
+    );
+    const off = vigil(["analyze", SAMPLE, "--no-detectors", "--json"]);
+    expect(JSON.parse(off.out).detections).toBeUndefined();
+    const cfgOff = vigil(["analyze", SAMPLE, "--set", "detectors.kitnet.enabled=false", "--json"]);
+    expect(JSON.parse(cfgOff.out).detections).toBeUndefined();
+  });
+
+  it("saves a trained model and scores a capture with it from the first packet (--save-model, --model)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-model-"));
+    const file = join(dir, "k.json");
+    const trained = vigil([
+      "analyze",
+      SAMPLE,
+      "--json",
+      "--fm-grace",
+      "300",
+      "--ad-grace",
+      "1000",
+      "--calibration",
+      "400",
+      "--save-model",
+      file,
+    ]);
+    expect(trained.code).toBe(0);
+    expect(trained.err).toContain(`KitNET model written to ${file}`);
+    const t = JSON.parse(trained.out).detections[0];
+    const loaded = vigil(["analyze", SAMPLE, "--json", "--model", file]);
+    expect(loaded.code).toBe(0);
+    const l = JSON.parse(loaded.out).detections[0];
+    expect(l.model).toBe("loaded");
+    expect(l.scoredPackets).toBe(27530);
+    expect(l.threshold).toBe(t.threshold);
+    expect(l.modelVersion).toBe(t.modelVersion);
+    // A loaded model re-saves to the same bytes.
+    const again = join(dir, "k2.json");
+    vigil(["analyze", SAMPLE, "--json", "--model", file, "--save-model", again]);
+    expect(readFileSync(again, "utf8")).toBe(readFileSync(file, "utf8"));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rejects a damaged or foreign model file with a clear error", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-model-"));
+    const file = join(dir, "bad.json");
+    writeFileSync(file, '{"format":"vigil.kitnet","version":1}');
+    const r = vigil(["analyze", SAMPLE, "--model", file]);
+    expect(r.code).not.toBe(0);
+    expect(r.err).toContain("invalid KitNET model file");
+    const missing = vigil(["analyze", SAMPLE, "--model", join(dir, "nope.json")]);
+    expect(missing.code).toBe(3);
+    expect(missing.err).toContain("--save-model");
+    rmSync(dir, { recursive: true, force: true });
   });
 });

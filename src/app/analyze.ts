@@ -2,7 +2,7 @@
 import { type CaptureReader, openCapture } from "../capture/index.ts";
 import { err, linkTypeName, ok, type Result, type VigilError } from "../core/index.ts";
 import type { DecodedPacket } from "../decode/index.ts";
-import type { KitNetDetectorConfig } from "../detect/index.ts";
+import type { KitNetDetector, KitNetDetectorConfig } from "../detect/index.ts";
 import type { FlowRecord } from "../flows/index.ts";
 import { runBatches, type SourceProgress } from "../pipeline/index.ts";
 import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
@@ -22,8 +22,10 @@ export interface AnalyzeOptions {
   noFlows?: boolean;
   onFlow?: (rec: FlowRecord) => void;
   onFeatures?: (vec: Float64Array, p: DecodedPacket, frame: number) => void;
-  /** Run KitNET (trained on the first packets of this capture) with these settings. */
-  kitnet?: Partial<KitNetDetectorConfig>;
+  /** Run KitNET: trained on the first packets of this capture with these settings, or a loaded model. */
+  kitnet?: Partial<KitNetDetectorConfig> | KitNetDetector;
+  /** Called after the run with the model file text, when KitNET finished training and calibration. */
+  onKitNetModel?: (text: string) => void;
   /** Called for every KitNET detection (with `kitnet`). */
   onDetection?: (ev: DetectionEvent) => void;
   onAnomaly?: (p: DecodedPacket, frame: number) => void;
@@ -77,7 +79,7 @@ export async function analyzeReader(
   opts: AnalyzeOptions,
 ): Promise<AnalysisSummary> {
   const flowCounters = new FlowCounters();
-  const kit = opts.kitnet ? new KitNetRunner(opts.kitnet, opts.config.sensor, 20, opts.onDetection) : null;
+  const kit = opts.kitnet ? new KitNetRunner(opts.kitnet, opts.config, 20, opts.onDetection) : null;
   const userFeatures = opts.onFeatures;
   const onFeatures =
     kit !== null
@@ -103,6 +105,10 @@ export async function analyzeReader(
     ...(opts.afterBatch ? { afterBatch: opts.afterBatch } : {}),
   });
   const elapsedS = (performance.now() - t0) / 1000;
+  if (kit !== null && opts.onKitNetModel && kit.det.phase === "scoring") {
+    const saved = kit.det.saveModel();
+    if (saved.ok) opts.onKitNetModel(saved.value);
+  }
   const c = path.counters;
   const topN = opts.config.summary.topN;
   const empty = c.packets === 0;

@@ -1,9 +1,12 @@
 // Runs packet detectors inside `vigil analyze`: scores every AfterImage vector and keeps the
 // strongest detections (bounded) as schema events with their explanations.
-import type { DecodedPacket } from "../decode/index.ts";
+
+import { readFileSync } from "node:fs";
+import { err, type Result, VigilError } from "../core/index.ts";
+import { type DecodedPacket, formatAddress } from "../decode/index.ts";
 import { KitNetDetector, KitNetDetectorConfig } from "../detect/index.ts";
-import { AFTERIMAGE_FEATURE_NAMES } from "../features/index.ts";
-import type { DetectionEvent } from "../schema/index.ts";
+import { afterImageFeatureNames } from "../features/index.ts";
+import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
 import { packetEnvelope } from "./anomaly-events.ts";
 
 export interface DetectionSummary {
@@ -16,8 +19,28 @@ export interface DetectionSummary {
   scoredPackets: number;
   /** Packets whose score exceeded the threshold. */
   detections: number;
-  /** The strongest detections, highest score first (at most `keep`). */
+  /** Where the model came from: trained on this input, or loaded from a model file. */
+  model: "trained here" | "loaded";
+  /** Packets still needed before scoring starts (0 once scoring). */
+  trainingRemaining: number;
+  /** Features the model ignores (KitNET's stationarity guard). */
+  ignoredFeatures: string[];
+  /**
+   * The strongest detection of each dedup key (the detector's `dedupKey`, e.g. the host pair), highest
+   * score first (at most `keep`): one line per thing to look at, not the same flood packet twenty times.
+   */
   top: DetectionEvent[];
+  /** Detections that share the dedup key of `top[i]` (the alert's size). */
+  topCounts?: number[];
+}
+
+/** Most dedup keys tracked for the top list; detections of further keys still count in `detections`. */
+const MAX_KEYS = 4096;
+
+interface KeyedTop {
+  score: number;
+  count: number;
+  ev: DetectionEvent;
 }
 
 /** Feeds KitNET from the packet path; builds events only for the strongest detections. */
@@ -25,16 +48,29 @@ export class KitNetRunner {
   readonly det: KitNetDetector;
   private scored = 0;
   private count = 0;
-  private readonly top: { score: number; ev: DetectionEvent }[] = [];
+  private readonly byKey = new Map<string, KeyedTop>();
 
+  private readonly loaded: boolean;
+
+  /** `det`: a detector to use as is (e.g. from a model file), or settings for one trained on this input. */
   constructor(
-    cfg: Partial<KitNetDetectorConfig>,
-    private readonly sensor: string,
+    det: KitNetDetector | Partial<KitNetDetectorConfig>,
+    config: VigilConfig,
     private readonly keep = 20,
     private readonly onDetection?: (ev: DetectionEvent) => void,
   ) {
-    this.det = new KitNetDetector(KitNetDetectorConfig.parse(cfg), AFTERIMAGE_FEATURE_NAMES);
+    this.sensor = config.sensor;
+    this.loaded = det instanceof KitNetDetector;
+    this.det =
+      det instanceof KitNetDetector
+        ? det
+        : new KitNetDetector(
+            KitNetDetectorConfig.parse(det),
+            afterImageFeatureNames(config.afterimage.lambdas),
+          );
   }
+
+  private readonly sensor: string;
 
   onFeatures(vec: Float64Array, p: DecodedPacket, frame: number): void {
     const s = this.det.process(vec, p.tsUs);
@@ -42,16 +78,19 @@ export class KitNetRunner {
     this.scored++;
     if (!(s > this.det.threshold)) return;
     this.count++;
-    const weakest =
-      this.top.length < this.keep ? Number.NEGATIVE_INFINITY : this.top[this.top.length - 1]!.score;
-    if (!this.onDetection && s <= weakest) return;
+    // Only detections (not every packet) reach here, so building the key string is off the hot path.
+    const key = dedupKey(p);
+    const known = this.byKey.get(key);
+    if (known) known.count++;
+    const wanted = known ? s > known.score : this.byKey.size < MAX_KEYS;
+    if (!wanted && !this.onDetection) return;
     const ev = this.event(vec, p, frame, s);
     this.onDetection?.(ev);
-    if (s > weakest) {
-      this.top.push({ score: s, ev });
-      this.top.sort((a, b) => b.score - a.score);
-      if (this.top.length > this.keep) this.top.pop();
-    }
+    if (!wanted) return;
+    if (known) {
+      known.score = s;
+      known.ev = ev;
+    } else this.byKey.set(key, { score: s, count: 1, ev });
   }
 
   private event(vec: Float64Array, p: DecodedPacket, frame: number, score: number): DetectionEvent {
@@ -83,7 +122,52 @@ export class KitNetRunner {
       trainingPackets: d.trainedOn.packets,
       scoredPackets: this.scored,
       detections: this.count,
-      top: this.top.map((t) => t.ev),
+      model: this.loaded ? "loaded" : "trained here",
+      trainingRemaining: d.trainingRemaining,
+      ignoredFeatures: [...d.ignoredFeatures],
+      ...topOf(this.byKey, this.keep),
     };
   }
+}
+
+/** KitNET's dedup key: the unordered host pair (or "non-IP"). */
+function dedupKey(p: DecodedPacket): string {
+  if (p.ipVersion === 0) return "non-IP";
+  const a = formatAddress(p.src, p.ipVersion);
+  const b = formatAddress(p.dst, p.ipVersion);
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
+}
+
+/** The `keep` strongest keyed detections, highest score first, with their counts. */
+export function topOf(
+  byKey: ReadonlyMap<string, KeyedTop>,
+  keep: number,
+): { top: DetectionEvent[]; topCounts: number[] } {
+  const best = [...byKey.values()].sort((a, b) => b.score - a.score).slice(0, keep);
+  return { top: best.map((t) => t.ev), topCounts: best.map((t) => t.count) };
+}
+
+/** Reads a KitNET model file for the AfterImage layout of `config`; errors say what to do. */
+export function loadKitNetModel(
+  path: string,
+  settings: Partial<KitNetDetectorConfig>,
+  config: VigilConfig,
+): Result<KitNetDetector, VigilError> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    return err(
+      new VigilError(
+        "input.not_found",
+        `cannot read KitNET model ${path}: ${(e as Error).message}`,
+        "check the path, or train one with `vigil analyze CAPTURE --save-model FILE`",
+      ),
+    );
+  }
+  return KitNetDetector.fromModel(
+    text,
+    KitNetDetectorConfig.parse(settings),
+    afterImageFeatureNames(config.afterimage.lambdas),
+  );
 }

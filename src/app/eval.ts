@@ -48,6 +48,8 @@ export interface EvalReport {
     lognormal: number | null;
     trimmed: number;
   };
+  /** Features the stationarity guard kept out of the model (damped counts slower than training). */
+  ignoredFeatures: string[];
   packetLevel: Metrics;
   packetTypes: TypeResult[];
   /** Flows are 5-tuples over the whole capture (no timeouts); score = max packet score, label = first packet's. */
@@ -166,6 +168,7 @@ export async function evalKitNet(
       lognormal: cal?.lognormal?.threshold ?? null,
       trimmed: cal?.trimmed ?? 0,
     },
+    ignoredFeatures: [...det.ignoredFeatures],
     packetLevel: metrics(sc, labels, thr),
     packetTypes: typeResults(sc, types, thr),
     flowLevel: { flows: fsc.length, ...metrics(fsc, flabels, thr) },

@@ -12,4 +12,5 @@ export * from "./labels.ts";
 export * from "./live.ts";
 export * from "./output.ts";
 export * from "./packet-path.ts";
+export * from "./site-config.ts";
 export * from "./summary.ts";

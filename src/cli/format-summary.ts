@@ -85,20 +85,26 @@ export function formatSummary(s: AnalysisSummary | LiveSummary): string {
     );
   }
   for (const d of s.detections ?? []) {
+    const origin = d.model === "loaded" ? "model loaded" : "trained here";
     L.push(
-      `  detector     ${d.detector}: trained on ${n(d.trainingPackets)} packets, ${n(d.scoredPackets)} scored, ${
-        d.threshold === null
-          ? "still training at the end of the capture (no threshold yet)"
-          : `${n(d.detections)} above the threshold ${d.threshold.toPrecision(3)}`
-      }`,
+      d.threshold === null
+        ? `  detector     ${d.detector}: still training at the end of the capture (${n(d.trainingPackets)} packets seen, ${n(d.trainingRemaining)} more needed); score a short capture with --model FILE, or lower --ad-grace`
+        : `  detector     ${d.detector} (${origin}, ${n(d.trainingPackets)} training packets): ${n(d.scoredPackets)} scored, ${n(d.detections)} above the threshold ${d.threshold.toPrecision(3)}`,
     );
-    for (const ev of d.top.slice(0, 5)) {
+    if (d.ignoredFeatures.length > 0)
+      L.push(
+        `               ignores ${d.ignoredFeatures.length} damped counts slower than its training span`,
+      );
+    for (const [i, ev] of d.top.slice(0, 5).entries()) {
       const x = ev.detection;
       const port = (p: number | undefined): string => (p === undefined ? "" : `:${p}`);
       const who = ev.src_ip
         ? `${ev.src_ip}${port(ev.src_port)} → ${ev.dest_ip}${port(ev.dest_port)}`
         : "non-IP";
-      L.push(`    frame ${n(x.frame ?? 0)}  ${who}  score ${x.score.toPrecision(3)}`);
+      const more = (d.topCounts?.[i] ?? 1) - 1;
+      L.push(
+        `    frame ${n(x.frame ?? 0)}  ${who}  score ${x.score.toPrecision(3)}${more > 0 ? `  (+${n(more)} more on this host pair)` : ""}`,
+      );
       L.push(`      ${x.explanation.summary}`);
     }
   }
@@ -106,10 +112,7 @@ export function formatSummary(s: AnalysisSummary | LiveSummary): string {
   L.push(
     `  read in ${s.elapsedS.toFixed(2)} s (${n(s.packetsPerS)} packets/s)${s.aborted ? ", stopped early" : ""}`,
   );
-  if (!s.detections) {
-    L.push(
-      "  No detector ran: --kitnet runs the experimental KitNET detector; more detectors arrive with later releases.",
-    );
-  }
+  if (!s.detections)
+    L.push("  No detector ran (--no-detectors, or every detector disabled in the configuration).");
   return L.join("\n");
 }

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // vigil: the command-line front end. Parses flags, loads config, calls app/, maps errors to exit codes.
+import { writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import {
   AFTERIMAGE_FEATURE_NAMES,
+  type AnalyzeOptions,
   AnomalyEventSampler,
   analyzeCapture,
   captureAnomalyEvents,
@@ -15,6 +17,8 @@ import {
   flowHeader,
   flowLine,
   LineWriter,
+  loadKitNetModel,
+  SiteConfig,
 } from "../app/index.ts";
 import { configRows, formatConfig, loadConfig } from "../config/index.ts";
 import { isVigilError, VigilError } from "../core/index.ts";
@@ -40,9 +44,9 @@ function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
-function config(cmd: Command): VigilConfig {
+function config(cmd: Command): SiteConfig {
   const g = cmd.optsWithGlobals() as GlobalOpts;
-  const r = loadConfig({ file: g.config, env: process.env, sets: g.set ?? [] });
+  const r = loadConfig({ file: g.config, env: process.env, sets: g.set ?? [], schema: SiteConfig });
   if (!r.ok) throw r.error;
   return r.value.config;
 }
@@ -50,6 +54,46 @@ function config(cmd: Command): VigilConfig {
 function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: VigilError }): T {
   if (!r.ok) throw r.error;
   return r.value;
+}
+
+/** KitNET's part of the analyze options: off, a loaded model, or settings to train with (+ saving). */
+function kitnetOptions(
+  cfg: SiteConfig,
+  o: {
+    detectors: boolean;
+    model?: string;
+    saveModel?: string;
+    fmGrace?: number;
+    adGrace?: number;
+    calibration?: number;
+  },
+): Pick<AnalyzeOptions, "kitnet" | "onKitNetModel"> {
+  const k = cfg.detectors.kitnet;
+  if (!o.detectors || !k.enabled) {
+    if (o.model || o.saveModel)
+      throw new VigilError("usage", "--model and --save-model need KitNET on", "drop --no-detectors");
+    return {};
+  }
+  const { enabled: _on, model: _file, ...settings } = k;
+  const tuned = {
+    ...settings,
+    ...(o.fmGrace ? { fmGrace: o.fmGrace } : {}),
+    ...(o.adGrace ? { adGrace: o.adGrace } : {}),
+    ...(o.calibration ? { calibrationPackets: o.calibration } : {}),
+  };
+  const file = o.model ?? (k.model || undefined);
+  const save = o.saveModel;
+  return {
+    kitnet: file ? unwrap(loadKitNetModel(file, tuned, cfg)) : tuned,
+    ...(save
+      ? {
+          onKitNetModel: (text: string) => {
+            writeFileSync(save, text);
+            process.stderr.write(`KitNET model written to ${save}\n`);
+          },
+        }
+      : {}),
+  };
 }
 
 /** Ctrl-C stops the run cleanly (flows flushed, summary printed); a second Ctrl-C exits at once. */
@@ -99,20 +143,20 @@ program
   .option("--json", "print the summary as one JSON object (machine-readable)")
   .option("--events <file>", "also write flow and anomaly events as JSON lines to <file> (- for stdout)")
   .option("--no-flows", "skip flow tracking (packets and anomalies only)")
-  .option("--kitnet", "run the KitNET detector, trained on the first packets of this capture (experimental)")
-  .option("--fm-grace <n>", "with --kitnet: packets that learn the feature map", (v) =>
-    positiveInt("--fm-grace", v),
-  )
-  .option("--ad-grace <n>", "with --kitnet: packets the autoencoders train on", (v) =>
-    positiveInt("--ad-grace", v),
-  )
-  .option("--calibration <n>", "with --kitnet: packets scored to set the threshold", (v) =>
+  .option("--no-detectors", "run no detectors (summary only)")
+  .option("--model <file>", "score with this saved KitNET model instead of training on the capture")
+  .option("--save-model <file>", "write the KitNET model to <file> once it has trained and calibrated")
+  .option("--fm-grace <n>", "KitNET: packets that learn the feature map", (v) => positiveInt("--fm-grace", v))
+  .option("--ad-grace <n>", "KitNET: packets the autoencoders train on", (v) => positiveInt("--ad-grace", v))
+  .option("--calibration <n>", "KitNET: packets scored to set the threshold", (v) =>
     positiveInt("--calibration", v),
   )
   .addHelpText(
     "after",
-    "\nThe summary lists packets, protocols, flows by service and state, anomalies, top talkers and ports.\n" +
-      "--kitnet also lists the strongest detections with their explanations; the training packets must be benign.",
+    "\nThe summary lists packets, protocols, flows by service and state, anomalies, top talkers and ports,\n" +
+      "then each detector's strongest detections with their explanations. Without --model, KitNET trains on the\n" +
+      "first packets of the capture (fm-grace + ad-grace + calibration; 65,000 by default), which must be benign.\n" +
+      "Settings: `vigil config print` (detectors.*); turn a detector off with --set detectors.kitnet.enabled=false.",
   )
   .action(
     async (
@@ -121,7 +165,9 @@ program
         json?: boolean;
         events?: string;
         flows: boolean;
-        kitnet?: boolean;
+        detectors: boolean;
+        model?: string;
+        saveModel?: string;
         fmGrace?: number;
         adGrace?: number;
         calibration?: number;
@@ -138,15 +184,7 @@ program
           noFlows: !o.flows,
           onProgress: (p) => bar.update(p),
           signal: interruptSignal(),
-          ...(o.kitnet
-            ? {
-                kitnet: {
-                  ...(o.fmGrace ? { fmGrace: o.fmGrace } : {}),
-                  ...(o.adGrace ? { adGrace: o.adGrace } : {}),
-                  ...(o.calibration ? { calibrationPackets: o.calibration } : {}),
-                },
-              }
-            : {}),
+          ...kitnetOptions(cfg, o),
           ...(events
             ? {
                 onDetection: (ev) => events.line(JSON.stringify(ev)),
@@ -384,10 +422,12 @@ configCmd
   .option("--json", "print as JSON")
   .action((o: { json?: boolean }, cmd: Command) => {
     const g = cmd.optsWithGlobals() as GlobalOpts;
-    const r = loadConfig({ file: g.config, env: process.env, sets: g.set ?? [] });
+    const r = loadConfig({ file: g.config, env: process.env, sets: g.set ?? [], schema: SiteConfig });
     if (!r.ok) throw r.error;
     process.stdout.write(
-      o.json ? `${JSON.stringify(configRows(r.value), null, 2)}\n` : formatConfig(r.value),
+      o.json
+        ? `${JSON.stringify(configRows(r.value, SiteConfig), null, 2)}\n`
+        : formatConfig(r.value, SiteConfig),
     );
   });
 

@@ -1,6 +1,7 @@
 // Configuration loading: defaults ← site file ← environment ← flags, validated once by the zod schema.
 import { existsSync, readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
 import { err, ok, type Result, VigilError } from "../core/index.ts";
 import { VigilConfig } from "../schema/index.ts";
 
@@ -16,8 +17,15 @@ export interface LoadConfigOptions {
   sets?: string[];
 }
 
-export interface LoadedConfig {
-  config: VigilConfig;
+/**
+ * The schema a site configuration is validated by. The config layer knows only VigilConfig (the
+ * stages' settings); src/app extends it with the detector plugins' own schemas and passes that in.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: any zod object whose output extends VigilConfig
+export type ConfigSchema<C extends VigilConfig = VigilConfig> = z.ZodType<C, any>;
+
+export interface LoadedConfig<C extends VigilConfig = VigilConfig> {
+  config: C;
   /** Source of each dotted key that did not come from the defaults. */
   sources: Record<string, ConfigSource>;
   file: string | null;
@@ -50,14 +58,14 @@ function setPath(tree: Tree, path: string[], value: unknown): void {
 }
 
 /** Dotted keys of every leaf of the default configuration. */
-export function configKeys(): string[] {
+export function configKeys(schema: ConfigSchema<VigilConfig> = VigilConfig): string[] {
   const keys: string[] = [];
   const walk = (obj: unknown, prefix: string): void => {
     if (typeof obj === "object" && obj !== null && !Array.isArray(obj)) {
       for (const [k, v] of Object.entries(obj)) walk(v, prefix ? `${prefix}.${k}` : k);
     } else keys.push(prefix);
   };
-  walk(VigilConfig.parse({}), "");
+  walk(schema.parse({}), "");
   return keys;
 }
 
@@ -66,11 +74,14 @@ function formatIssues(e: { issues: { path: PropertyKey[]; message: string }[] })
 }
 
 /** Loads and validates the configuration. Errors say which setting is wrong and how to fix it. */
-export function loadConfig(opts: LoadConfigOptions = {}): Result<LoadedConfig, VigilError> {
+export function loadConfig<C extends VigilConfig = VigilConfig>(
+  opts: LoadConfigOptions & { schema?: ConfigSchema<C> } = {},
+): Result<LoadedConfig<C>, VigilError> {
+  const schema = (opts.schema ?? VigilConfig) as ConfigSchema<C>;
   const env = opts.env ?? {};
   const tree: Tree = {};
   const sources: Record<string, ConfigSource> = {};
-  const keys = configKeys();
+  const keys = configKeys(schema);
 
   const file = opts.file || env.VIGIL_CONFIG || (existsSync("vigil.yaml") ? "vigil.yaml" : undefined);
   if (file !== undefined) {
@@ -128,7 +139,7 @@ export function loadConfig(opts: LoadConfigOptions = {}): Result<LoadedConfig, V
     sources[key] = "flag";
   }
 
-  const parsed = VigilConfig.safeParse(tree);
+  const parsed = schema.safeParse(tree);
   if (!parsed.success) {
     return err(
       new VigilError(

@@ -1,6 +1,6 @@
 // `vigil config print`: the effective configuration, with each setting's source and doc line.
 import { VigilConfig } from "../schema/index.ts";
-import type { LoadedConfig } from "./load.ts";
+import type { ConfigSchema, LoadedConfig } from "./load.ts";
 import { configKeys } from "./load.ts";
 
 interface ZodLike {
@@ -10,8 +10,8 @@ interface ZodLike {
 }
 
 /** Doc line of a dotted key, read from the schema's `.describe()` texts. */
-function describeKey(key: string): string {
-  let node: ZodLike | undefined = VigilConfig as unknown as ZodLike;
+function describeKey(schema: ConfigSchema, key: string): string {
+  let node: ZodLike | undefined = schema as unknown as ZodLike;
   for (const part of key.split(".")) {
     while (node && !node.shape && (node.def?.innerType || node.def?.in))
       node = node.def.innerType ?? node.def.in;
@@ -38,18 +38,19 @@ export interface ConfigRow {
   doc: string;
 }
 
-export function configRows(loaded: LoadedConfig): ConfigRow[] {
-  return configKeys().map((key) => ({
+/** Every setting with its value, source and doc line; `schema` is the one the config was loaded with. */
+export function configRows(loaded: LoadedConfig, schema: ConfigSchema = VigilConfig): ConfigRow[] {
+  return configKeys(schema).map((key) => ({
     key,
     value: get(loaded.config, key),
     source: loaded.sources[key] ?? "default",
-    doc: describeKey(key),
+    doc: describeKey(schema, key),
   }));
 }
 
 /** Text table: key = value  # source: doc */
-export function formatConfig(loaded: LoadedConfig): string {
-  const rows = configRows(loaded);
+export function formatConfig(loaded: LoadedConfig, schema: ConfigSchema = VigilConfig): string {
+  const rows = configRows(loaded, schema);
   const w = Math.max(...rows.map((r) => `${r.key} = ${JSON.stringify(r.value)}`.length));
   const lines = rows.map(
     (r) => `${`${r.key} = ${JSON.stringify(r.value)}`.padEnd(w)}  # ${r.source}: ${r.doc}`,

@@ -37,10 +37,22 @@ export interface KitNetModelMeta {
   featureNames?: string[];
   trainedOn: TrainedOn;
   thresholds: Record<string, ModelThreshold>;
+  /** Feature indices the detector feeds as 0 (ascending), e.g. by its stationarity guard. */
+  ignoredFeatures?: number[];
+  /** Per-feature running mean and sum of squared deviations over `count` training vectors (explanations). */
+  featureStats?: FeatureStats;
+}
+
+export interface FeatureStats {
+  count: number;
+  mean: Float64Array;
+  m2: Float64Array;
 }
 
 /** The JSON document, field by field, in file order. */
-export interface KitNetModelFile extends KitNetModelMeta {
+export interface KitNetModelFile extends Omit<KitNetModelMeta, "featureStats"> {
+  /** Doubles as base64, like the weights. */
+  featureStats?: { count: number; mean: string; m2: string };
   format: typeof KITNET_FORMAT;
   version: number;
   fmGrace: number;
@@ -104,6 +116,16 @@ export function saveKitNet(model: KitNet, meta: KitNetModelMeta): string {
     },
     fmGrace: c.fmGrace,
     adGrace: c.adGrace,
+    ...(meta.ignoredFeatures ? { ignoredFeatures: [...meta.ignoredFeatures] } : {}),
+    ...(meta.featureStats
+      ? {
+          featureStats: {
+            count: meta.featureStats.count,
+            mean: encodeDoubles(meta.featureStats.mean),
+            m2: encodeDoubles(meta.featureStats.m2),
+          },
+        }
+      : {}),
     thresholds: Object.fromEntries(
       Object.keys(meta.thresholds)
         .sort()
@@ -130,7 +152,9 @@ export function saveKitNet(model: KitNet, meta: KitNetModelMeta): string {
   const problem =
     meta.featureNames && meta.featureNames.length !== c.n
       ? `featureNames has ${meta.featureNames.length} names for ${c.n} features`
-      : checkMeta(doc as unknown as Record<string, unknown>);
+      : meta.featureStats && (meta.featureStats.mean.length !== c.n || meta.featureStats.m2.length !== c.n)
+        ? `featureStats must have ${c.n} values per statistic`
+        : (checkMeta(doc as unknown as Record<string, unknown>) ?? checkIgnored(doc.ignoredFeatures, c.n));
   if (problem !== undefined) throw new RangeError(`saveKitNet: ${problem}`);
   // One line per top-level field: readable, diffable, deterministic.
   const lines = Object.entries(doc).map(([k, v]) => `  ${JSON.stringify(k)}: ${JSON.stringify(v)}`);
@@ -179,6 +203,17 @@ function checkMeta(d: Record<string, unknown>): string | undefined {
     if (v.q !== undefined && !(isFiniteNum(v.q) && v.q > 0 && v.q < 1))
       return `threshold "${k}" has q outside (0, 1)`;
   }
+  return undefined;
+}
+
+function checkIgnored(v: unknown, n: number): string | undefined {
+  if (v === undefined) return undefined;
+  if (
+    !Array.isArray(v) ||
+    v.length > n ||
+    !v.every((f, i) => Number.isInteger(f) && f >= 0 && f < n && (i === 0 || f > v[i - 1]))
+  )
+    return `ignoredFeatures must be ascending feature indices below ${n}`;
   return undefined;
 }
 
@@ -235,6 +270,17 @@ export function readKitNetFile(
       !names.every((s) => typeof s === "string" && s.length <= MAX_NAME)
     )
       return bad(`featureNames must be ${n} strings`);
+  }
+  const ignErr = checkIgnored(d.ignoredFeatures, n);
+  if (ignErr !== undefined) return bad(ignErr);
+  let featureStats: FeatureStats | undefined;
+  if (d.featureStats !== undefined) {
+    const fs = d.featureStats;
+    const mean = isObj(fs) && typeof fs.mean === "string" ? decodeDoubles(fs.mean, n) : undefined;
+    const m2 = isObj(fs) && typeof fs.m2 === "string" ? decodeDoubles(fs.m2, n) : undefined;
+    if (!isObj(fs) || !isCount(fs.count, 0) || mean === undefined || m2 === undefined)
+      return bad(`featureStats must be { count, mean, m2 } with ${n} base64 doubles each`);
+    featureStats = { count: fs.count, mean, m2 };
   }
   const g = d.groups;
   if (
@@ -293,6 +339,8 @@ export function readKitNetFile(
     ...(d.featureNames !== undefined ? { featureNames: [...(d.featureNames as string[])] } : {}),
     trainedOn: { firstTs: t.firstTs, lastTs: t.lastTs, packets: t.packets },
     thresholds,
+    ...(d.ignoredFeatures !== undefined ? { ignoredFeatures: [...(d.ignoredFeatures as number[])] } : {}),
+    ...(featureStats ? { featureStats } : {}),
   };
   return ok({ model, meta });
 }

@@ -54,6 +54,14 @@ export const KitNetDetectorConfig = z
       .boolean()
       .default(false)
       .describe("after calibration, keep learning from packets scored below the threshold (adapts to drift)"),
+    stationarityGuard: z
+      .number()
+      .min(0)
+      .max(100)
+      .default(3)
+      .describe(
+        "ignore damped counts (weight features) whose half-life exceeds 1/k of the training span (0: keep all)",
+      ),
     topFeatures: z.number().int().min(1).max(32).default(5).describe("features named in each explanation"),
   })
   .strict();

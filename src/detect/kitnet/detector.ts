@@ -1,12 +1,16 @@
 // KitNET detector: online autoencoder ensemble over AfterImage vectors, a calibrated threshold, and
 // explanations from per-feature reconstruction-error shares.
+import { err, ok, type Result, VigilError } from "../../core/index.ts";
 import { describeAfterImageFeature } from "../../features/index.ts";
 import {
   calibrateThreshold,
   createExplanation,
+  hashFeatureSchema,
   KitNet,
   type KitNetExplanation,
-  type ThresholdFit,
+  type ModelThreshold,
+  readKitNetFile,
+  saveKitNet,
 } from "../../ml/index.ts";
 import type { Explanation } from "../../schema/index.ts";
 import type { DetectorInfo, VectorDetector } from "../types.ts";
@@ -21,10 +25,17 @@ export const KITNET_INFO: DetectorInfo = {
   suppressionS: 60,
 };
 
+/** A calibrated threshold: the score at the target false-alarm rate `q` by one tail model. */
+export interface CalibratedThreshold {
+  threshold: number;
+  method: string;
+  q: number;
+}
+
 export interface KitNetCalibration {
   /** Both fits on the calibration scores; `chosen` is the one in use. */
-  spot: ThresholdFit | null;
-  lognormal: ThresholdFit | null;
+  spot: CalibratedThreshold | null;
+  lognormal: CalibratedThreshold | null;
   chosen: "spot" | "lognormal";
   /** Calibration scores dropped by the poisoning guard. */
   trimmed: number;
@@ -49,24 +60,72 @@ export class KitNetDetector implements VectorDetector {
   private trainedPackets = 0;
   private firstUs = Number.NaN;
   private lastTrainUs = Number.NaN;
+  // Stationarity guard: features fed to the model as 0 (decided when the feature-mapping grace ends).
+  private readonly halfLifeS: Float64Array;
+  private ignored: number[] = [];
+  private readonly masked: Float64Array;
+  private guardDecided = false;
 
-  constructor(cfg: KitNetDetectorConfig, featureNames: readonly string[]) {
+  constructor(cfg: KitNetDetectorConfig, featureNames: readonly string[], trained?: KitNet) {
     this.cfg = cfg;
     this.names = featureNames;
     const n = featureNames.length;
-    this.kit = new KitNet({
-      n,
-      maxGroup: cfg.maxGroup,
-      fmGrace: cfg.fmGrace,
-      adGrace: cfg.adGrace,
-      hiddenRatio: cfg.hiddenRatio,
-      learningRate: cfg.learningRate,
-      seed: cfg.seed,
-    });
+    this.kit =
+      trained ??
+      new KitNet({
+        n,
+        maxGroup: cfg.maxGroup,
+        fmGrace: cfg.fmGrace,
+        adGrace: cfg.adGrace,
+        hiddenRatio: cfg.hiddenRatio,
+        learningRate: cfg.learningRate,
+        seed: cfg.seed,
+      });
     this.calScores = new Float64Array(cfg.calibrationPackets);
     this.expl = createExplanation(cfg.topFeatures);
     this.featMean = new Float64Array(n);
     this.featM2 = new Float64Array(n);
+    this.masked = new Float64Array(n);
+    // Half-life of each damped count (AfterImage weight): 2^(−λt) halves in 1/λ seconds.
+    this.halfLifeS = Float64Array.from(featureNames, (name) => {
+      const m = /_L([0-9.]+)_weight$/.exec(name);
+      const lambda = m ? Number(m[1]) : Number.NaN;
+      return lambda > 0 ? 1 / lambda : Number.NaN;
+    });
+  }
+
+  /**
+   * Features the model ignores (fed as 0): damped counts whose half-life is longer than 1/k of the
+   * training span. Such a count is still warming up when training ends (it needs several half-lives to
+   * reach its steady level), so every later value lies above all training values and scores as an
+   * anomaly, for benign and attack traffic alike.
+   */
+  get ignoredFeatures(): readonly string[] {
+    return this.ignored.map((i) => this.names[i] ?? `f${i}`);
+  }
+
+  /** Decides the ignored features from the span of the feature-mapping grace, extrapolated to all training. */
+  private decideGuard(tsUs: number): void {
+    this.guardDecided = true;
+    const k = this.cfg.stationarityGuard;
+    if (k <= 0) return;
+    const fmSpanS = Math.max(0, (tsUs - this.firstUs) / 1e6);
+    const trainSpanS = (fmSpanS * (this.cfg.fmGrace + this.cfg.adGrace)) / this.cfg.fmGrace;
+    const out: number[] = [];
+    for (let i = 0; i < this.halfLifeS.length; i++) {
+      if (this.halfLifeS[i] > trainSpanS / k) out.push(i);
+    }
+    this.ignored = out;
+  }
+
+  /** x with the ignored features zeroed (a reused buffer), or x itself when none are ignored. */
+  private input(x: Float64Array): Float64Array {
+    const ign = this.ignored;
+    if (ign.length === 0) return x;
+    const m = this.masked;
+    m.set(x.length === m.length ? x : x.subarray(0, m.length));
+    for (let j = 0; j < ign.length; j++) m[ign[j]] = 0;
+    return m;
   }
 
   get phase(): "training" | "scoring" {
@@ -81,6 +140,13 @@ export class KitNetDetector implements VectorDetector {
     return this._calibration;
   }
 
+  /** Packets still to see before scoring starts (0 once scoring). */
+  get trainingRemaining(): number {
+    if (this.phase === "scoring") return 0;
+    const c = this.cfg;
+    return Math.max(0, c.fmGrace + c.adGrace + c.calibrationPackets - this.trainedPackets);
+  }
+
   /** Packets used to train and calibrate, and the time span they cover. */
   get trainedOn(): { packets: number; firstTs: number; lastTs: number } {
     return { packets: this.trainedPackets, firstTs: this.firstUs / 1e6, lastTs: this.lastTrainUs / 1e6 };
@@ -89,10 +155,11 @@ export class KitNetDetector implements VectorDetector {
   process(x: Float64Array, tsUs: number): number {
     if (this.kit.phase !== "execute") {
       if (Number.isNaN(this.firstUs)) this.firstUs = tsUs;
+      if (!this.guardDecided && this.kit.phase === "ad") this.decideGuard(tsUs);
       this.lastTrainUs = tsUs;
       this.trainedPackets++;
       this.observe(x);
-      this.kit.process(x, 0);
+      this.kit.process(this.input(x), 0);
       return Number.NaN;
     }
     if (Number.isNaN(this._threshold)) {
@@ -100,11 +167,11 @@ export class KitNetDetector implements VectorDetector {
       this.lastTrainUs = tsUs;
       this.trainedPackets++;
       this.observe(x);
-      this.calScores[this.calCount++] = this.kit.score(x, 0);
+      this.calScores[this.calCount++] = this.kit.score(this.input(x), 0);
       if (this.calCount === this.calScores.length) this.calibrate();
       return Number.NaN;
     }
-    return this.kit.process(x, 0);
+    return this.kit.process(this.input(x), 0);
   }
 
   private observe(x: Float64Array): void {
@@ -169,7 +236,91 @@ export class KitNetDetector implements VectorDetector {
   }
 
   modelVersion(): string {
+    if (this.loadedVersion !== null) return this.loadedVersion;
     const c = this.cfg;
     return `kitnet-1/fm${c.fmGrace}/ad${c.adGrace}/s${c.seed}/n${this.trainedPackets}`;
+  }
+
+  private loadedVersion: string | null = null;
+
+  /** The trained, calibrated model as a model file (text); an error while still training. */
+  saveModel(): Result<string, VigilError> {
+    if (this.phase !== "scoring")
+      return err(
+        new VigilError(
+          "usage",
+          `KitNET is still training (${this.trainedPackets} of ${this.cfg.fmGrace + this.cfg.adGrace + this.cfg.calibrationPackets} packets seen), so there is no model to save`,
+          "train on a longer capture or lower --fm-grace/--ad-grace/--calibration",
+        ),
+      );
+    const cal = this._calibration;
+    const thresholds: Record<string, ModelThreshold> = {
+      alert: { value: this._threshold, method: cal?.chosen ?? "manual", q: this.cfg.falseAlarmRate },
+    };
+    if (cal?.spot) thresholds.spot = { value: cal.spot.threshold, method: "spot", q: cal.spot.q };
+    if (cal?.lognormal)
+      thresholds.lognormal = { value: cal.lognormal.threshold, method: "lognormal", q: cal.lognormal.q };
+    return ok(
+      saveKitNet(this.kit, {
+        featureSchemaHash: hashFeatureSchema(this.names),
+        featureNames: [...this.names],
+        trainedOn: { firstTs: this.firstUs, lastTs: this.lastTrainUs, packets: this.trainedPackets },
+        thresholds,
+        ignoredFeatures: [...this.ignored],
+        featureStats: { count: this.featN, mean: this.featMean.slice(), m2: this.featM2.slice() },
+      }),
+    );
+  }
+
+  /**
+   * A detector that scores from its first packet with a saved model. `cfg` supplies what the file does
+   * not hold (explanation size, continued training); the model's own graces, seed and threshold win.
+   */
+  static fromModel(
+    text: string,
+    cfg: KitNetDetectorConfig,
+    featureNames: readonly string[],
+  ): Result<KitNetDetector, VigilError> {
+    const r = readKitNetFile(text, { expectedSchemaHash: hashFeatureSchema(featureNames) });
+    if (!r.ok) return r;
+    const { model, meta } = r.value;
+    const alert = meta.thresholds.alert;
+    if (alert === undefined)
+      return err(
+        new VigilError(
+          "input.corrupt",
+          "KitNET model file has no alert threshold",
+          "save the model with `vigil analyze --save-model` after training and calibration",
+        ),
+      );
+    const mc = model.config;
+    const d = new KitNetDetector(
+      { ...cfg, fmGrace: mc.fmGrace, adGrace: mc.adGrace, seed: mc.seed, maxGroup: mc.maxGroup },
+      featureNames,
+      model,
+    );
+    d._threshold = alert.value;
+    const fit = (t: ModelThreshold | undefined): CalibratedThreshold | null =>
+      t ? { threshold: t.value, method: t.method, q: t.q ?? cfg.falseAlarmRate } : null;
+    d._calibration = {
+      spot: fit(meta.thresholds.spot),
+      lognormal: fit(meta.thresholds.lognormal),
+      chosen: alert.method === "lognormal" ? "lognormal" : "spot",
+      trimmed: 0,
+      samples: 0,
+    };
+    d.ignored = [...(meta.ignoredFeatures ?? [])];
+    d.guardDecided = true;
+    if (meta.featureStats) {
+      d.featN = meta.featureStats.count;
+      d.featMean.set(meta.featureStats.mean);
+      d.featM2.set(meta.featureStats.m2);
+    }
+    d.trainedPackets = meta.trainedOn.packets;
+    d.firstUs = meta.trainedOn.firstTs;
+    d.lastTrainUs = meta.trainedOn.lastTs;
+    d.loadedVersion = `kitnet-1/fm${mc.fmGrace}/ad${mc.adGrace}/s${mc.seed}/n${meta.trainedOn.packets}`;
+    if (cfg.continueTraining) model.setTrainBelow(alert.value);
+    return ok(d);
   }
 }

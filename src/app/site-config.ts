@@ -1,0 +1,34 @@
+// The site configuration: the stages' settings (schema/VigilConfig) plus every detector plugin's own
+// settings schema, composed here because only app/ may know the concrete plugins.
+import { z } from "zod";
+import { KitNetDetectorConfig } from "../detect/index.ts";
+import { VigilConfig } from "../schema/index.ts";
+
+/** KitNET as run by `vigil analyze`: on or off, trained per capture or loaded from a model file. */
+export const KitNetSection = KitNetDetectorConfig.extend({
+  enabled: z.boolean().default(true).describe("run KitNET in `vigil analyze`"),
+  model: z
+    .string()
+    .max(4096)
+    .default("")
+    .describe("trained model file to score with (empty: train on the first packets of each capture)"),
+});
+export type KitNetSection = z.infer<typeof KitNetSection>;
+
+/** One section per detector plugin; adding a detector adds one line here. */
+export const DetectorsConfig = z
+  .object({
+    kitnet: KitNetSection.prefault({}),
+  })
+  .strict();
+export type DetectorsConfig = z.infer<typeof DetectorsConfig>;
+
+export const SiteConfig = VigilConfig.extend({
+  detectors: DetectorsConfig.prefault({}),
+}).strict();
+export type SiteConfig = z.infer<typeof SiteConfig>;
+
+/** Defaults of the whole site configuration, for library use and tests. */
+export function defaultSiteConfig(): SiteConfig {
+  return SiteConfig.parse({});
+}
