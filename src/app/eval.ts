@@ -3,7 +3,7 @@
 import { err, ok, type Result, type VigilError } from "../core/index.ts";
 import { formatAddress } from "../decode/index.ts";
 import { KitNetDetector, KitNetDetectorConfig } from "../detect/index.ts";
-import { AFTERIMAGE_FEATURE_NAMES } from "../features/index.ts";
+import { afterImageFeatureNames } from "../features/index.ts";
 import { type Confusion, classVsNegative, confusion, prAuc, rocAuc, tprAtFpr } from "../ml/index.ts";
 import type { VigilConfig } from "../schema/index.ts";
 import { analyzeCapture } from "./analyze.ts";
@@ -106,7 +106,7 @@ export async function evalKitNet(
   if (!windows.ok) return err(windows.error);
   const labeler = new WindowLabeler(windows.value);
   const kcfg = KitNetDetectorConfig.parse(opts.kitnet ?? {});
-  const det = new KitNetDetector(kcfg, AFTERIMAGE_FEATURE_NAMES);
+  const det = new KitNetDetector(kcfg, afterImageFeatureNames(opts.config.afterimage.lambdas));
   const scores = new Growable();
   const types: string[] = [];
   const flowIndex = new Map<string, number>();

@@ -22,7 +22,6 @@ import {
 } from "../app/index.ts";
 import { configRows, formatConfig, loadConfig } from "../config/index.ts";
 import { isVigilError, VigilError } from "../core/index.ts";
-import type { VigilConfig } from "../schema/index.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { formatEval, formatFlowEval } from "./format-eval.ts";
 import { formatSummary } from "./format-summary.ts";

@@ -42,6 +42,12 @@ function trainedModel(): { net: KitNet; meta: KitNetModelMeta } {
       featureNames: NAMES,
       trainedOn: { firstTs: 1_700_000_000_000_000, lastTs: 1_700_000_035_000_000, packets: 3_500 },
       thresholds: { alert: thresholdFromFit(fit.value), manual: { value: 0.5, method: "manual" } },
+      ignoredFeatures: [3, 7],
+      featureStats: {
+        count: 3_500,
+        mean: Float64Array.from(NAMES, (_, i) => i / 3),
+        m2: Float64Array.from(NAMES, (_, i) => 0.1 + i / 7),
+      },
     },
   };
 }
@@ -118,6 +124,12 @@ describe("KitNET model file", () => {
       [tamper(text, (d) => (d.trainedOn = { firstTs: "yesterday" })), /trainedOn/],
       [tamper(text, (d) => (d.thresholds = { alert: { value: null, method: "x" } })), /threshold "alert"/],
       [tamper(text, (d) => (d.featureSchemaHash = "")), /featureSchemaHash/],
+      [tamper(text, (d) => (d.ignoredFeatures = [7, 3])), /ignoredFeatures must be ascending/],
+      [tamper(text, (d) => (d.ignoredFeatures = [12])), /ignoredFeatures must be ascending/],
+      [
+        tamper(text, (d) => (d.featureStats = { count: 1, mean: "AAAA", m2: "AAAA" })),
+        /featureStats must be/,
+      ],
     ];
     for (const [bad, message] of cases) {
       const r = loadKitNet(bad);

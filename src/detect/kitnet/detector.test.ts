@@ -66,4 +66,45 @@ describe("KitNetDetector", () => {
     expect(e.features[0]!.text).toMatch(/window is .*(σ|never seen)/);
     expect(d.modelVersion()).toMatch(/^kitnet-1\//);
   });
+
+  it("ignores damped counts slower than a third of the training span, whatever their values", () => {
+    // 2,200 training vectors 1 ms apart: a 2.2 s span, so half-lives above 0.73 s (λ ≤ 1) are ignored.
+    const d = trained();
+    const expected = AFTERIMAGE_FEATURE_NAMES.filter((n) => /_L(1|0\.1|0\.01)_weight$/.test(n));
+    expect([...d.ignoredFeatures].sort()).toEqual([...expected].sort());
+    const x = vectors(11, 1)[0]!;
+    const before = d.kit.score(x);
+    const y = x.slice();
+    for (const name of expected) y[AFTERIMAGE_FEATURE_NAMES.indexOf(name)] = 1e9;
+    expect(d.process(y, 4e9)).toBe(d.process(x, 4e9 + 1));
+    expect(before).toBeGreaterThan(0);
+    const off = new KitNetDetector({ ...CFG, stationarityGuard: 0 }, AFTERIMAGE_FEATURE_NAMES);
+    vectors(1, CFG.fmGrace + 5).forEach((v, i) => {
+      off.process(v, i * 1000);
+    });
+    expect(off.ignoredFeatures).toEqual([]);
+  });
+
+  it("saves its model and a loaded copy scores, explains and re-saves identically", () => {
+    const d = trained();
+    expect(new KitNetDetector(CFG, AFTERIMAGE_FEATURE_NAMES).saveModel().ok).toBe(false);
+    const saved = d.saveModel();
+    if (!saved.ok) throw saved.error;
+    const copy = KitNetDetector.fromModel(saved.value, CFG, AFTERIMAGE_FEATURE_NAMES);
+    if (!copy.ok) throw copy.error;
+    const c = copy.value;
+    expect(c.phase).toBe("scoring");
+    expect(c.threshold).toBe(d.threshold);
+    expect(c.modelVersion()).toBe(d.modelVersion());
+    expect(c.ignoredFeatures).toEqual(d.ignoredFeatures);
+    for (const [i, x] of vectors(12, 50, 2).entries()) {
+      const s = d.process(x, 5e9 + i);
+      expect(c.process(x, 5e9 + i)).toBe(s);
+      expect(c.explain(x, s, 5)).toEqual(d.explain(x, s, 5));
+    }
+    const again = c.saveModel();
+    expect(again.ok && again.value).toBe(saved.value);
+    const other = KitNetDetector.fromModel(saved.value, CFG, AFTERIMAGE_FEATURE_NAMES.slice(0, 23));
+    expect(!other.ok && other.error.message).toMatch(/feature schema/);
+  });
 });

@@ -300,11 +300,11 @@ export class KitNetDetector implements VectorDetector {
       model,
     );
     d._threshold = alert.value;
-    const fit = (t: ModelThreshold | undefined): CalibratedThreshold | null =>
+    const calibrated = (t: ModelThreshold | undefined): CalibratedThreshold | null =>
       t ? { threshold: t.value, method: t.method, q: t.q ?? cfg.falseAlarmRate } : null;
     d._calibration = {
-      spot: fit(meta.thresholds.spot),
-      lognormal: fit(meta.thresholds.lognormal),
+      spot: calibrated(meta.thresholds.spot),
+      lognormal: calibrated(meta.thresholds.lognormal),
       chosen: alert.method === "lognormal" ? "lognormal" : "spot",
       trimmed: 0,
       samples: 0,
