@@ -14,6 +14,7 @@ import {
   type FlowFormat,
   type FlowSchema,
   flowEvent,
+  type KitNetSection,
   flowHeader,
   flowLine,
   LineWriter,
@@ -55,6 +56,12 @@ function unwrap<T>(r: { ok: true; value: T } | { ok: false; error: VigilError })
   return r.value;
 }
 
+/** The KitNET detector's own settings from the site configuration (detectors.kitnet without on/off and model). */
+function kitnetSettings(cfg: SiteConfig): Omit<KitNetSection, "enabled" | "model"> {
+  const { enabled: _on, model: _file, ...settings } = cfg.detectors.kitnet;
+  return settings;
+}
+
 /** KitNET's part of the analyze options: off, a loaded model, or settings to train with (+ saving). */
 function kitnetOptions(
   cfg: SiteConfig,
@@ -73,9 +80,8 @@ function kitnetOptions(
       throw new VigilError("usage", "--model and --save-model need KitNET on", "drop --no-detectors");
     return {};
   }
-  const { enabled: _on, model: _file, ...settings } = k;
   const tuned = {
-    ...settings,
+    ...kitnetSettings(cfg),
     ...(o.fmGrace ? { fmGrace: o.fmGrace } : {}),
     ...(o.adGrace ? { adGrace: o.adGrace } : {}),
     ...(o.calibration ? { calibrationPackets: o.calibration } : {}),
@@ -400,6 +406,7 @@ program
         await evalKitNet(capture, labels, {
           config: cfg,
           kitnet: {
+            ...kitnetSettings(cfg),
             ...(o.fmGrace ? { fmGrace: o.fmGrace } : {}),
             ...(o.adGrace ? { adGrace: o.adGrace } : {}),
             ...(o.calibration ? { calibrationPackets: o.calibration } : {}),
