@@ -114,6 +114,11 @@ describe("vigil CLI", () => {
     expect(r.out).toContain("flows.capacity = 5000");
     expect(r.out).toContain("# flag:");
     expect(r.out).toContain("flows.idleTimeoutS = 120");
+    // Detector plugins' own settings are part of the site configuration, with their doc lines.
+    expect(r.out).toMatch(/detectors\.kitnet\.adGrace = 50000 +# default: packets the autoencoders train on/);
+    const bad = vigil(["--set", "detectors.kitnet.hiddenRatio=7", "config", "print"]);
+    expect(bad.code).toBe(5);
+    expect(bad.err).toContain("detectors.kitnet.hiddenRatio");
   });
 
   it("analyze --events writes schema-valid flow and anomaly events", async () => {
