@@ -17,3 +17,4 @@ export {
   tcpdumpArgs,
 } from "./live.ts";
 export { type OpenCaptureOptions, openCapture } from "./open-capture.ts";
+export * from "./zeek/index.ts";
