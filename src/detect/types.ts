@@ -39,3 +39,22 @@ export interface VectorDetector {
   /** Model identity written into every detection. */
   modelVersion(): string;
 }
+
+/**
+ * A detector over per-entity aggregates of time windows (e.g. one host's behaviour per minute), fed
+ * with items in (about) start-time order. Windows are scored as they close and reported to the sink
+ * the detector was built with; `flush` closes the windows still open at the end of the input.
+ */
+export interface WindowDetector<In> {
+  readonly info: DetectorInfo;
+  /** "training" until the model is ready, then "scoring". */
+  readonly phase: "training" | "scoring";
+  /** The calibrated alert threshold (NaN until calibrated). */
+  readonly threshold: number;
+  /** Adds one item (e.g. a finished flow) to the windows of the entities it involves. */
+  observe(item: In): void;
+  /** Closes every open window (end of input); scores them when the model is ready. */
+  flush(): void;
+  /** Model identity written into every detection. */
+  modelVersion(): string;
+}

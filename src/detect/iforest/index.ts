@@ -1,0 +1,3 @@
+// Isolation-forest flow detector plugin: entry point.
+export * from "./config.ts";
+export * from "./detector.ts";
