@@ -55,8 +55,54 @@ export interface EvalReport {
   /** Flows are 5-tuples over the whole capture (no timeouts); score = max packet score, label = first packet's. */
   flowLevel: Metrics & { flows: number };
   flowTypes: TypeResult[];
+  /**
+   * What an analyst sees: detections at the threshold grouped into alerts by the detector's dedup key
+   * (host pair) and suppression window; an alert is an attack alert when the packet that opened it is.
+   */
+  alerts: AlertResult;
   elapsedS: number;
   packetsPerS: number;
+}
+
+export interface WindowResult {
+  type: string;
+  attacker: string;
+  victim: string;
+  /** Window start, seconds since the epoch. */
+  start: number;
+  /** Packets of this window that were scored (not used for training). */
+  packets: number;
+  /** Seconds from the window's start to its first packet above the threshold; null if none. */
+  firstDetectionS: number | null;
+}
+
+export interface AlertResult {
+  suppressionS: number;
+  total: number;
+  attack: number;
+  benign: number;
+  /** Benign alerts per hour of scored traffic. */
+  benignPerHour: number;
+  /** Each attack window of the labels file: detected or not, and how fast. */
+  windows: WindowResult[];
+}
+
+/**
+ * Groups threshold crossings into alerts as Zeek suppresses notices: a host pair's first crossing opens
+ * an alert, and crossings of that pair within the suppression interval after it belong to it.
+ */
+class AlertCounter {
+  private readonly opened = new Map<string, number>();
+  total = 0;
+  attack = 0;
+  constructor(private readonly suppressionS: number) {}
+  add(pair: string, ts: number, isAttack: boolean): void {
+    const prev = this.opened.get(pair);
+    if (prev !== undefined && ts - prev <= this.suppressionS) return;
+    this.opened.set(pair, ts);
+    this.total++;
+    if (isAttack) this.attack++;
+  }
 }
 
 class Growable {
@@ -114,6 +160,10 @@ export async function evalKitNet(
   const flowTypes: string[] = [];
   let training = 0;
   let total = 0;
+  const alerts = new AlertCounter(det.info.suppressionS);
+  const windowStats = windows.value.map((w) => ({ w, packets: 0, first: Number.NaN }));
+  let firstScoredTs = Number.NaN;
+  let lastTs = Number.NaN;
   const t0 = performance.now();
   const run = await analyzeCapture(input, {
     config: opts.config,
@@ -132,6 +182,20 @@ export async function evalKitNet(
       const type = v === 4 ? labeler.label(p.tsUs / 1e6, src, dst) : BENIGN;
       scores.push(s);
       types.push(type);
+      const ts = p.tsUs / 1e6;
+      if (Number.isNaN(firstScoredTs)) firstScoredTs = ts;
+      lastTs = ts;
+      if (type !== BENIGN) {
+        for (const ws of windowStats) {
+          const w = ws.w;
+          if (w.type !== type || ts < w.start || ts > w.end) continue;
+          if (!((src === w.attacker && dst === w.victim) || (src === w.victim && dst === w.attacker)))
+            continue;
+          ws.packets++;
+          if (s > det.threshold && Number.isNaN(ws.first)) ws.first = ts;
+        }
+      }
+      if (s > det.threshold) alerts.add(src < dst ? `${src}|${dst}` : `${dst}|${src}`, ts, type !== BENIGN);
       // Flow identity: the unordered 5-tuple (no timeouts), labelled by its first scored packet.
       const a = `${src}:${p.srcPort}`;
       const b = `${dst}:${p.dstPort}`;
@@ -173,6 +237,22 @@ export async function evalKitNet(
     packetTypes: typeResults(sc, types, thr),
     flowLevel: { flows: fsc.length, ...metrics(fsc, flabels, thr) },
     flowTypes: typeResults(fsc, flowTypes, thr),
+    alerts: {
+      suppressionS: det.info.suppressionS,
+      total: alerts.total,
+      attack: alerts.attack,
+      benign: alerts.total - alerts.attack,
+      benignPerHour:
+        lastTs > firstScoredTs ? ((alerts.total - alerts.attack) * 3600) / (lastTs - firstScoredTs) : 0,
+      windows: windowStats.map((ws) => ({
+        type: ws.w.type,
+        attacker: ws.w.attacker,
+        victim: ws.w.victim,
+        start: ws.w.start,
+        packets: ws.packets,
+        firstDetectionS: Number.isNaN(ws.first) ? null : ws.first - ws.w.start,
+      })),
+    },
     elapsedS,
     packetsPerS: total / elapsedS,
   });

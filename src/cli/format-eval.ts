@@ -37,8 +37,27 @@ export function formatEval(r: EvalReport): string {
     `  per flow (${r.flowLevel.flows} 5-tuples; score = highest packet score)`,
     ...metricLines(r.flowLevel),
     ...typeLines(r.flowTypes),
+    ...alertLines(r.alerts),
     `  ran at ${Math.round(r.packetsPerS).toLocaleString("en-US")} packets/s`,
   ].join("\n");
+}
+
+function alertLines(a: EvalReport["alerts"]): string[] {
+  const w = Math.max(4, ...a.windows.map((x) => x.type.length));
+  return [
+    `  alerts (one per host pair per ${a.suppressionS} s): ${a.total} — ${a.attack} on attack traffic, ${a.benign} false (${a.benignPerHour.toFixed(1)} per hour)`,
+    `    ${"window".padEnd(w)}  ${"packets".padStart(7)}  first detection`,
+    ...a.windows.map(
+      (x) =>
+        `    ${x.type.padEnd(w)}  ${String(x.packets).padStart(7)}  ${
+          x.firstDetectionS === null
+            ? x.packets === 0
+              ? "(no scored packets)"
+              : "missed"
+            : `${x.firstDetectionS.toFixed(2)} s after it began`
+        }`,
+    ),
+  ];
 }
 
 export function formatFlowEval(r: FlowEvalReport): string {
