@@ -7,6 +7,7 @@ export * from "./anomaly-events.ts";
 export * from "./detections.ts";
 export * from "./eval.ts";
 export * from "./eval-flows.ts";
+export * from "./eval-zeek.ts";
 export * from "./flow-format.ts";
 export * from "./labels.ts";
 export * from "./live.ts";

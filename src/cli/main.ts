@@ -9,14 +9,17 @@ import {
   analyzeCapture,
   captureAnomalyEvents,
   captureLive,
+  detectZeekLog,
   evalIsolationForest,
   evalKitNet,
+  evalZeekConn,
   type FlowFormat,
   type FlowSchema,
   flowEvent,
-  type KitNetSection,
   flowHeader,
   flowLine,
+  formatZeekEval,
+  type KitNetSection,
   LineWriter,
   loadKitNetModel,
   SiteConfig,
@@ -355,7 +358,10 @@ program
   .description(
     "Measure a detector on a labelled capture: train on the first packets, score the rest (time order)",
   )
-  .argument("<input>", "capture file (kitnet) or labelled CIC flow CSV, .csv or .csv.gz (iforest)")
+  .argument(
+    "<input>",
+    "capture file (kitnet); labelled CIC flow CSV (.csv, .csv.gz) or labelled Zeek conn log (iforest)",
+  )
   .option(
     "-l, --labels <file>",
     "attack windows: start_epoch,end_epoch,attacker_ip,victim_ip,attack_type (lab format; kitnet)",
@@ -372,10 +378,24 @@ program
   )
   .option("--far <rate>", "target false-alarm rate of the threshold", (v) => Number(v))
   .option("--continue-training", "keep learning from packets scored below the threshold")
+  .option(
+    "--train-share <share>",
+    "iforest: share of the earliest training pool that trains (default 0.5)",
+    (v) => Number(v),
+  )
+  .addOption(
+    new Option(
+      "--train-on <pool>",
+      "iforest on a Zeek conn log: benign = earliest Benign flows; all = earliest flows whatever their label",
+    )
+      .choices(["benign", "all"])
+      .default("benign"),
+  )
   .option("--json", "print the report as JSON")
   .addHelpText(
     "after",
-    "\nTraining and calibration use the first fm-grace + ad-grace + calibration packets, which must be benign.\nExample (the lab capture has 90 s of benign traffic first):\n  vigil eval lab.pcap.gz -l labels.csv --fm-grace 2000 --ad-grace 10000 --calibration 2000",
+    "\nTraining and calibration use the first fm-grace + ad-grace + calibration packets, which must be benign.\nExample (the lab capture has 90 s of benign traffic first):\n  vigil eval lab.pcap.gz -l labels.csv --fm-grace 2000 --ad-grace 10000 --calibration 2000" +
+      "\nA Zeek conn log with Stratosphere labels (label Malicious/Benign/Background, detailedlabel) is scored per flow;\nBackground flows are unknown and left out of the metrics:\n  vigil eval --detector iforest conn.log.labeled.gz",
   )
   .action(
     async (
@@ -388,13 +408,23 @@ program
         calibration?: number;
         far?: number;
         continueTraining?: boolean;
+        trainShare?: number;
+        trainOn: "benign" | "all";
         json?: boolean;
       },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
       if (o.detector === "iforest") {
-        const rep = unwrap(evalIsolationForest(capture));
+        if (o.trainShare !== undefined && !(o.trainShare > 0 && o.trainShare < 1))
+          throw new VigilError("usage", `--train-share needs a number between 0 and 1, got ${o.trainShare}`);
+        const share = o.trainShare !== undefined ? { trainShare: o.trainShare } : {};
+        if (await detectZeekLog(capture)) {
+          const zr = unwrap(await evalZeekConn(capture, { ...share, trainOn: o.trainOn }));
+          process.stdout.write(o.json ? `${JSON.stringify(zr, null, 2)}\n` : `${formatZeekEval(zr)}\n`);
+          return;
+        }
+        const rep = unwrap(evalIsolationForest(capture, share));
         process.stdout.write(o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatFlowEval(rep)}\n`);
         return;
       }
