@@ -7,6 +7,7 @@ import type { FlowRecord } from "../flows/index.ts";
 import { runBatches, type SourceProgress } from "../pipeline/index.ts";
 import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
 import { type DetectionSummary, KitNetRunner } from "./detections.ts";
+import { type FlowDetectorOptions, FlowDetectorsRunner } from "./flow-detections.ts";
 import { PacketPath } from "./packet-path.ts";
 import {
   type AnomalyCount,
@@ -28,6 +29,8 @@ export interface AnalyzeOptions {
   onKitNetModel?: (text: string) => void;
   /** Called for every KitNET detection (with `kitnet`). */
   onDetection?: (ev: DetectionEvent) => void;
+  /** Run the flow detectors (isolation forest per flow, behaviour clusters per host window); also reported to onDetection. */
+  flowDetectors?: FlowDetectorOptions;
   onAnomaly?: (p: DecodedPacket, frame: number) => void;
   onProgress?: (p: SourceProgress) => void;
   /** Awaited after each batch (output backpressure). */
@@ -80,6 +83,10 @@ export async function analyzeReader(
 ): Promise<AnalysisSummary> {
   const flowCounters = new FlowCounters();
   const kit = opts.kitnet ? new KitNetRunner(opts.kitnet, opts.config, 20, opts.onDetection) : null;
+  const fd =
+    opts.flowDetectors && opts.noFlows !== true
+      ? new FlowDetectorsRunner(opts.flowDetectors, opts.config, 20, opts.onDetection)
+      : null;
   const userFeatures = opts.onFeatures;
   const onFeatures =
     kit !== null
@@ -93,6 +100,7 @@ export async function analyzeReader(
     flows: opts.noFlows !== true,
     onFlow: (rec) => {
       flowCounters.count(rec);
+      fd?.onFlow(rec, path.counters.lastUs);
       opts.onFlow?.(rec);
     },
     ...(onFeatures ? { onFeatures } : {}),
@@ -104,6 +112,7 @@ export async function analyzeReader(
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.afterBatch ? { afterBatch: opts.afterBatch } : {}),
   });
+  fd?.finish();
   const elapsedS = (performance.now() - t0) / 1000;
   if (kit !== null && opts.onKitNetModel && kit.det.phase === "scoring") {
     const saved = kit.det.saveModel();
@@ -145,7 +154,9 @@ export async function analyzeReader(
     elapsedS,
     packetsPerS: elapsedS > 0 ? c.packets / elapsedS : 0,
     aborted: run.aborted,
-    ...(kit !== null ? { detections: [kit.summary()] } : {}),
+    ...(kit !== null || fd !== null
+      ? { detections: [...(kit !== null ? [kit.summary()] : []), ...(fd?.summaries() ?? [])] }
+      : {}),
   };
 }
 

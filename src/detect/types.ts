@@ -42,7 +42,7 @@ export interface VectorDetector {
 
 /**
  * A detector over per-entity aggregates of time windows (e.g. one host's behaviour per minute), fed
- * with items in (about) start-time order. Windows are scored as they close and reported to the sink
+ * with items in (about) time order. Windows are scored as they close and reported to the sink
  * the detector was built with; `flush` closes the windows still open at the end of the input.
  */
 export interface WindowDetector<In> {

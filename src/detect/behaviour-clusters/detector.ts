@@ -28,8 +28,12 @@ export type HostKey = string | number;
 
 /** One finished flow as plain numbers: what a host profile is built from (no feature vector, no strings but keys). */
 export interface HostFlow {
-  /** First packet, µs since the epoch: picks the window. */
+  /** First packet, µs since the epoch. */
   startUs: number;
+  /**
+   * Seconds to the last packet. The flow counts in the window in which it ended (startUs + durationS),
+   * when its record is complete; a long flow counts once, with its whole duration and bytes.
+   */
   durationS: number;
   /** Originator and responder host. */
   orig: HostKey;
@@ -163,7 +167,7 @@ export interface BehaviourClustersStats {
   /** Hosts tracked now, hosts evicted from a full table (their open window is dropped). */
   hosts: number;
   evictions: number;
-  /** Flows added to a later window than their start because the host's window had moved on. */
+  /** Flows added to a later window than their end because the host's window had moved on. */
   lateFlows: number;
   /** Flows ignored: start time not finite. */
   droppedFlows: number;
@@ -196,18 +200,25 @@ function hashPort(p: number): number {
   return finalizeHash(mixWord(0x9e3779b9, p | 0));
 }
 
+/** When a flow ended (µs): its start plus its duration (a missing duration counts as 0). */
+export function flowEndUs(f: HostFlow): number {
+  return f.startUs + num(f.durationS) * 1e6;
+}
+
 function num(v: number): number {
   return Number.isFinite(v) && v > 0 ? v : 0;
 }
 
+const FORMATS = [0, 1, 2].map((d) => new Intl.NumberFormat("en-US", { maximumFractionDigits: d }));
+
 function fmt(d: ProfileDimension, v: number): string {
   if (d.share) return `${Math.round(v * 100)} %`;
   const a = Math.abs(v);
-  return v.toLocaleString("en-US", { maximumFractionDigits: a >= 100 ? 0 : a >= 1 ? 1 : 2 });
+  return FORMATS[a >= 100 ? 0 : a >= 1 ? 1 : 2]!.format(v);
 }
 
 /**
- * The behaviour-clusters detector plugin. Feed finished flows (about in start-time order); closed host
+ * The behaviour-clusters detector plugin. Feed finished flows (about in end-time order); closed host
  * windows go to `sink`, scored once the clusters are learnt. State is bounded: `maxHosts` host slots
  * (least recently active evicted, counted), `maxTrainingProfiles` training profiles, and windows closed
  * before the fit waiting to be scored (at most maxHosts·(lateWindows + 2)).
@@ -300,8 +311,9 @@ export class BehaviourClustersDetector implements WindowDetector<HostFlow> {
       this.counters.droppedFlows++;
       return;
     }
-    if (Number.isNaN(this.originUs)) this.originUs = f.startUs;
-    const w = Math.max(0, Math.floor((f.startUs - this.originUs) / this.windowUs));
+    const endUs = flowEndUs(f);
+    if (Number.isNaN(this.originUs)) this.originUs = endUs;
+    const w = Math.max(0, Math.floor((endUs - this.originUs) / this.windowUs));
     if (w > this.clockWindow) {
       this.clockWindow = w;
       this.sweep();

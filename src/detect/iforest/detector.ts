@@ -42,10 +42,12 @@ export function formatFlowValue(name: string, v: number): string {
   return round(v);
 }
 
+// Number formats built once: toLocaleString builds one per call, which dominated explanation time.
+const FORMATS = [0, 2, 3].map((d) => new Intl.NumberFormat("en-US", { maximumFractionDigits: d }));
+
 function round(v: number): string {
   const a = Math.abs(v);
-  const digits = a >= 100 ? 0 : a >= 1 ? 2 : 3;
-  return v.toLocaleString("en-US", { maximumFractionDigits: digits });
+  return FORMATS[a >= 100 ? 0 : a >= 1 ? 1 : 2]!.format(v);
 }
 
 /**
