@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Lets memory-bound tests (detector contract) collect garbage before measuring retained heap.
+    execArgv: ["--expose-gc"],
     reporters: ["default", "./test/count-reporter.ts"],
   },
 });
