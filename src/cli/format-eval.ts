@@ -1,5 +1,5 @@
 // Text rendering of a `vigil eval` report.
-import type { EvalReport, FlowEvalReport, Metrics, TypeResult } from "../app/index.ts";
+import type { CaptureFlowEvalReport, EvalReport, FlowEvalReport, Metrics, TypeResult } from "../app/index.ts";
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : "-");
 const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : "-");
@@ -73,5 +73,28 @@ export function formatFlowEval(r: FlowEvalReport): string {
         `    ${f.family.padEnd(w)}  ${String(f.flows).padStart(6)}  ${num(f.rocAuc).padStart(8)}  ${num(f.prAuc).padStart(8)}`,
     ),
     `  most blamed features (top attack flows): ${r.topExplained.map((t) => `${t.feature} ${pct(t.share)}`).join(", ")}`,
+  ].join("\n");
+}
+
+/** `vigil eval --detector iforest|clusters CAPTURE -l labels.csv`: Vigil's own flows of a labelled capture. */
+export function formatCaptureFlowEval(r: CaptureFlowEvalReport): string {
+  const t = r.threshold;
+  const c = r.clusters;
+  const units = r.unit === "flow" ? "flows" : "host windows";
+  return [
+    `Vigil eval: ${r.detector} (${r.modelVersion}) per ${r.unit} on ${r.input}`,
+    `  labels     ${r.labels}: ${r.labelRule}`,
+    `  flows      ${r.flows.total} records; ${r.flows.leadIn} start in the ${r.flows.leadInSeconds.toFixed(1)} s before the first attack window (the benign lead-in)`,
+    `  training   ${r.items.training} ${units} to train${r.items.calibration > 0 ? `, ${r.items.calibration} to calibrate` : ""}; ${r.items.scored} scored (${r.items.attack} attack, ${r.items.benign} benign)`,
+    ...(c
+      ? [
+          `  clusters   k = ${c.k} over ${c.windowS} s windows (sizes ${c.sizes.join(", ")}); mean silhouette by k: ${c.silhouettes.map((s) => `${s.k}: ${s.silhouette.toFixed(2)}`).join(", ") || "-"}`,
+        ]
+      : []),
+    `  threshold  ${t.value.toPrecision(4)} by ${t.method} for a false-alarm rate of ${t.falseAlarmRate} (log-normal ${t.lognormal?.toPrecision(4) ?? "-"}, spot ${t.spot?.toPrecision(4) ?? "-"}${t.quantile !== undefined ? `, quantile ${t.quantile?.toPrecision(4) ?? "-"}` : ""}; ${t.trimmed} trimmed)`,
+    `  per ${r.unit}`,
+    ...metricLines(r.metrics),
+    ...typeLines(r.types),
+    `  most blamed (top attack ${units}): ${r.topExplained.map((x) => `${x.feature} ${pct(x.share)}`).join(", ")}`,
   ].join("\n");
 }

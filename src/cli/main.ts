@@ -10,9 +10,12 @@ import {
   captureAnomalyEvents,
   captureLive,
   detectZeekLog,
+  evalClustersCapture,
+  evalIForestCapture,
   evalIsolationForest,
   evalKitNet,
   evalZeekConn,
+  type FlowDetectorOptions,
   type FlowFormat,
   type FlowSchema,
   flowEvent,
@@ -27,7 +30,7 @@ import {
 import { configRows, formatConfig, loadConfig } from "../config/index.ts";
 import { isVigilError, VigilError } from "../core/index.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
-import { formatEval, formatFlowEval } from "./format-eval.ts";
+import { formatCaptureFlowEval, formatEval, formatFlowEval } from "./format-eval.ts";
 import { formatSummary } from "./format-summary.ts";
 import { progressBar } from "./progress.ts";
 
@@ -104,6 +107,30 @@ function kitnetOptions(
   };
 }
 
+/** The flow detectors `vigil analyze` runs (--iforest, --clusters), or none (also with --no-detectors). */
+function flowDetectorOptions(o: {
+  detectors: boolean;
+  iforest?: boolean;
+  clusters?: boolean;
+  flowTraining?: number;
+  hostWindow?: number;
+}): FlowDetectorOptions | null {
+  if (!o.detectors || (!o.iforest && !o.clusters)) return null;
+  const t = o.flowTraining;
+  // With a training time, time alone ends training: the flow counts are set to their maxima.
+  const iforest = t
+    ? {
+        trainingSeconds: (2 * t) / 3,
+        calibrationSeconds: t / 3,
+        trainingFlows: 100_000,
+        calibrationFlows: 100_000,
+      }
+    : {};
+  const windowS = o.hostWindow ?? 60;
+  const clusters = { windowS, trainingSeconds: Math.max(t ?? 1800, windowS) }; // 1800 s: the detector's default
+  return { ...(o.iforest ? { iforest } : {}), ...(o.clusters ? { clusters } : {}) };
+}
+
 /** Ctrl-C stops the run cleanly (flows flushed, summary printed); a second Ctrl-C exits at once. */
 function interruptSignal(): AbortSignal {
   const ac = new AbortController();
@@ -159,6 +186,22 @@ program
   .option("--calibration <n>", "KitNET: packets scored to set the threshold", (v) =>
     positiveInt("--calibration", v),
   )
+  .option(
+    "--iforest",
+    "also run the isolation forest on every flow (trains on the first 2,000 flows, calibrates on 500)",
+  )
+  .option(
+    "--clusters",
+    "also run the behaviour clusters per host (trains on the first 30 min of 60 s windows)",
+  )
+  .option(
+    "--flow-training <s>",
+    "with --iforest/--clusters: train on the first <s> seconds instead (iforest: 2/3 train, 1/3 calibrate)",
+    (v) => positiveInt("--flow-training", v),
+  )
+  .option("--host-window <s>", "with --clusters: host window length in seconds (default 60)", (v) =>
+    positiveInt("--host-window", v),
+  )
   .addHelpText(
     "after",
     "\nThe summary lists packets, protocols, flows by service and state, anomalies, top talkers and ports,\n" +
@@ -179,10 +222,15 @@ program
         fmGrace?: number;
         adGrace?: number;
         calibration?: number;
+        iforest?: boolean;
+        clusters?: boolean;
+        flowTraining?: number;
+        hostWindow?: number;
       },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
+      const flowDetectors = flowDetectorOptions(o);
       const bar = progressBar("analyze", process.stderr.isTTY === true && o.events !== "-");
       const events = o.events ? new LineWriter(o.events) : null;
       const sampler = new AnomalyEventSampler(cfg.sensor);
@@ -193,6 +241,7 @@ program
           onProgress: (p) => bar.update(p),
           signal: interruptSignal(),
           ...kitnetOptions(cfg, o),
+          ...(flowDetectors ? { flowDetectors } : {}),
           ...(events
             ? {
                 onDetection: (ev) => events.line(JSON.stringify(ev)),
@@ -360,16 +409,33 @@ program
   )
   .argument(
     "<input>",
-    "capture file (kitnet); labelled CIC flow CSV (.csv, .csv.gz) or labelled Zeek conn log (iforest)",
+    "capture file (kitnet, clusters; iforest with --labels); labelled CIC flow CSV (.csv, .csv.gz) or labelled Zeek conn log (iforest)",
   )
   .option(
     "-l, --labels <file>",
-    "attack windows: start_epoch,end_epoch,attacker_ip,victim_ip,attack_type (lab format; kitnet)",
+    "attack windows: start_epoch,end_epoch,attacker_ip,victim_ip,attack_type (lab format; kitnet, iforest, clusters)",
   )
   .addOption(
-    new Option("--detector <id>", "kitnet: per packet over AfterImage; iforest: per flow over CIC features")
-      .choices(["kitnet", "iforest"])
+    new Option(
+      "--detector <id>",
+      "kitnet: per packet over AfterImage; iforest: per flow over CIC features; clusters: per host window",
+    )
+      .choices(["kitnet", "iforest", "clusters"])
       .default("kitnet"),
+  )
+  .option(
+    "--window <s>",
+    "clusters: host window length in seconds (default 10 here: the lab lead-in is 90 s)",
+    (v) => positiveInt("--window", v),
+  )
+  .option("--seed <n>", "iforest, clusters on a capture: model seed (default 1)", (v) =>
+    positiveInt("--seed", v),
+  )
+  .addOption(
+    new Option(
+      "--threshold-method <m>",
+      "iforest, clusters on a capture: how the threshold is fitted",
+    ).choices(["lognormal", "spot", "quantile"]),
   )
   .option("--fm-grace <n>", "packets that learn KitNET's feature map", (v) => positiveInt("--fm-grace", v))
   .option("--ad-grace <n>", "packets KitNET's autoencoders train on", (v) => positiveInt("--ad-grace", v))
@@ -395,14 +461,18 @@ program
   .addHelpText(
     "after",
     "\nTraining and calibration use the first fm-grace + ad-grace + calibration packets, which must be benign.\nExample (the lab capture has 90 s of benign traffic first):\n  vigil eval lab.pcap.gz -l labels.csv --fm-grace 2000 --ad-grace 10000 --calibration 2000" +
-      "\nA Zeek conn log with Stratosphere labels (label Malicious/Benign/Background, detailedlabel) is scored per flow;\nBackground flows are unknown and left out of the metrics:\n  vigil eval --detector iforest conn.log.labeled.gz",
+      "\nA Zeek conn log with Stratosphere labels (label Malicious/Benign/Background, detailedlabel) is scored per flow;\nBackground flows are unknown and left out of the metrics:\n  vigil eval --detector iforest conn.log.labeled.gz" +
+      "\nOn a capture with --labels, iforest and clusters train on the flows before the first attack window:\n  vigil eval --detector iforest lab.pcap.gz -l labels.csv\n  vigil eval --detector clusters lab.pcap.gz -l labels.csv --window 10",
   )
   .action(
     async (
       capture: string,
       o: {
-        detector: "kitnet" | "iforest";
+        detector: "kitnet" | "iforest" | "clusters";
         labels?: string;
+        window?: number;
+        seed?: number;
+        thresholdMethod?: "lognormal" | "spot" | "quantile";
         fmGrace?: number;
         adGrace?: number;
         calibration?: number;
@@ -415,10 +485,66 @@ program
       cmd: Command,
     ) => {
       const cfg = config(cmd);
+      if (o.trainShare !== undefined && !(o.trainShare > 0 && o.trainShare < 1))
+        throw new VigilError("usage", `--train-share needs a number between 0 and 1, got ${o.trainShare}`);
+      const share = o.trainShare !== undefined ? { trainShare: o.trainShare } : {};
+      const onCapture =
+        o.detector === "clusters" ||
+        (o.detector === "iforest" && o.labels !== undefined && !/\.csv(\.gz)?$/i.test(capture));
+      if (o.detector === "clusters" && (await detectZeekLog(capture)))
+        throw new VigilError(
+          "usage",
+          "clusters evaluation reads a capture, not a Zeek log",
+          "give a pcap/pcapng capture",
+        );
+      if (onCapture && !(await detectZeekLog(capture))) {
+        if (!o.labels)
+          throw new VigilError(
+            "usage",
+            `${o.detector} evaluation on a capture needs attack windows`,
+            "add --labels FILE",
+          );
+        if (o.thresholdMethod === "quantile" && o.detector === "iforest")
+          throw new VigilError(
+            "usage",
+            "iforest fits its threshold by lognormal or spot",
+            "drop --threshold-method quantile",
+          );
+        const common = {
+          ...(o.seed ? { seed: o.seed } : {}),
+          ...(o.far ? { falseAlarmRate: o.far } : {}),
+        };
+        const bar = progressBar("eval");
+        const rep = unwrap(
+          o.detector === "clusters"
+            ? await evalClustersCapture(capture, o.labels, {
+                config: cfg,
+                clusters: {
+                  ...common,
+                  ...(o.window ? { windowS: o.window } : {}),
+                  ...(o.thresholdMethod ? { thresholdMethod: o.thresholdMethod } : {}),
+                },
+                onProgress: (p) => bar.update(p),
+              })
+            : await evalIForestCapture(capture, o.labels, {
+                config: cfg,
+                ...share,
+                iforest: {
+                  ...common,
+                  ...(o.thresholdMethod === "spot" || o.thresholdMethod === "lognormal"
+                    ? { thresholdMethod: o.thresholdMethod }
+                    : {}),
+                },
+                onProgress: (p) => bar.update(p),
+              }),
+        );
+        bar.stop();
+        process.stdout.write(
+          o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatCaptureFlowEval(rep)}\n`,
+        );
+        return;
+      }
       if (o.detector === "iforest") {
-        if (o.trainShare !== undefined && !(o.trainShare > 0 && o.trainShare < 1))
-          throw new VigilError("usage", `--train-share needs a number between 0 and 1, got ${o.trainShare}`);
-        const share = o.trainShare !== undefined ? { trainShare: o.trainShare } : {};
         if (await detectZeekLog(capture)) {
           const zr = unwrap(await evalZeekConn(capture, { ...share, trainOn: o.trainOn }));
           process.stdout.write(o.json ? `${JSON.stringify(zr, null, 2)}\n` : `${formatZeekEval(zr)}\n`);
