@@ -32,6 +32,9 @@ const POW2_FRAC = new Float64Array(64); // 2^(j/64)
   }
 }
 
+/** 2^(j/64) for j = 0..63, the table of the sigmoid's exp (a copy; the WebAssembly kernel loads it). */
+export const POW2_FRAC_TABLE: Readonly<Float64Array> = Float64Array.from(POW2_FRAC);
+
 /**
  * `sigmoid` applied in place to a[off .. off+len). Hot-path notes: numeric constants are literals (64/ln2, ln2/64
  * split into fdlibm's high and low parts, 1/k! coefficients), because a constant read from the module scope is a

@@ -3,6 +3,7 @@
 import { type Rng, seededRng } from "../core/index.ts";
 import { Autoencoder, autoencoderStateLength, batchScratchLength, hiddenSize } from "./autoencoder.ts";
 import { FeatureMapper } from "./feature-mapper.ts";
+import { type KernelPrecision, KitNetKernel } from "./kitnet-kernel.ts";
 
 /** Settings of a KitNet. */
 export interface KitNetConfig {
@@ -27,7 +28,17 @@ export interface KitNetConfig {
    * below it (allocation-free). A function is asked per vector; V8 may box the score it receives.
    */
   trainOnBenign?: number | ((score: number) => boolean);
+  /** Scoring kernel of the execute phase; see `KitNetKernelKind`. Default "auto". */
+  kernel?: KitNetKernelKind;
 }
+
+/**
+ * How the execute phase scores. "auto": one WebAssembly SIMD function generated for the model, bit-identical
+ * to the JS kernel and about 4× faster (the JS kernel where WebAssembly SIMD is missing). "js": the JS kernel,
+ * autoencoder by autoencoder. "f32": opt-in approximation, WebAssembly f32x4 with a polynomial sigmoid, about
+ * twice as fast again; its scores differ from the exact ones in the 6th–7th significant digit.
+ */
+export type KitNetKernelKind = "auto" | "js" | "f32";
 
 /** The resolved configuration that a model file stores. */
 export interface KitNetResolvedConfig {
@@ -132,6 +143,12 @@ export class KitNet {
   private readonly featErr: Float64Array;
   private groupErr = new Float64Array(0);
   private readonly shares: Float64Array;
+  // Execute-phase kernel: undefined until first needed, null when unavailable or not wanted.
+  private kernelKind: KitNetKernelKind;
+  private kernel: KitNetKernel | null | undefined;
+  private stateScratch = new Float64Array(0); // one autoencoder's state, copied into the kernel
+  private kernelDirty = true; // the autoencoders learnt since the kernel last copied their state
+  private errorsInKernel = false; // explain() reads the kernel's errors (else the autoencoders')
 
   constructor(cfg: KitNetConfig) {
     const n = positiveInt("n", cfg.n, 1);
@@ -157,6 +174,7 @@ export class KitNet {
     this.benignFn = typeof tob === "function" ? tob : undefined;
     this.featErr = new Float64Array(n);
     this.shares = new Float64Array(n);
+    this.kernelKind = cfg.kernel ?? "auto";
     if (cfg.featureMap) {
       const bad = checkFeatureMap(cfg.featureMap, n);
       if (bad !== undefined) throw new RangeError(`kitnet: ${bad}`);
@@ -169,11 +187,19 @@ export class KitNet {
   }
 
   /** Rebuilds a trained model (phase "execute") from `exportState()` output. */
-  static fromState(state: KitNetState, opts: { trainOnBenign?: KitNetConfig["trainOnBenign"] } = {}): KitNet {
+  static fromState(
+    state: KitNetState,
+    opts: { trainOnBenign?: KitNetConfig["trainOnBenign"]; kernel?: KitNetConfig["kernel"] } = {},
+  ): KitNet {
     const c = state.config;
     const bad = checkFeatureMap(state.groups, c.n);
     if (bad !== undefined) throw new RangeError(`kitnet: ${bad}`);
-    const net = new KitNet({ ...c, featureMap: state.groups, trainOnBenign: opts.trainOnBenign });
+    const net = new KitNet({
+      ...c,
+      featureMap: state.groups,
+      trainOnBenign: opts.trainOnBenign,
+      ...(opts.kernel ? { kernel: opts.kernel } : {}),
+    });
     // The constructor drew fresh weights; replace every autoencoder with the saved state.
     const expected = kitNetWeightLength(state.groups, c.hiddenRatio);
     if (state.weights.length !== expected)
@@ -239,8 +265,8 @@ export class KitNet {
   /**
    * Processes `count` vectors stored back to back in `xs` (row r at r × n) and writes each result to
    * scores[scoresOff + r]: the same numbers as `process` per row, bit for bit. In the execute phase without
-   * `trainOnBenign` it scores 32 vectors at a time, several times faster than row by row, and never boxes a
-   * double. `explain` then describes the last row.
+   * `trainOnBenign` it scores 32 vectors per kernel call and never boxes a double. `explain` then describes
+   * the last row.
    */
   processBatch(xs: Float64Array, count: number, scores: Float64Array, scoresOff = 0): void {
     const n = this.cfg.n;
@@ -259,8 +285,39 @@ export class KitNet {
       }
     }
     if (r >= count) return;
+    const k = this.kernel === undefined ? this.buildKernel() : this.kernel;
+    if (k !== null) {
+      if (this.kernelDirty) this.syncKernel(k);
+      const m = k.mem;
+      const at = k.inputAt;
+      const sa = k.scoresAt;
+      for (; r < count; r += k.maxRows) {
+        const c = Math.min(k.maxRows, count - r);
+        const src = r * n;
+        const len = c * n;
+        for (let i = 0; i < len; i++) m[at + i] = xs[src + i];
+        k.run(c);
+        for (let i = 0; i < c; i++) scores[scoresOff + r + i] = m[sa + i];
+      }
+      this.errorsInKernel = true; // the kernel's errors are the last row's
+      return;
+    }
     for (; r < count; r += TILE) this.scoreTile(xs, r, Math.min(TILE, count - r), scores, scoresOff + r);
     this.scoreTo(xs, (count - 1) * n, res, 0); // refreshes the per-feature errors that explain() reads
+  }
+
+  /** Switches the execute-phase scoring kernel (see `KitNetKernelKind`); takes effect at the next score. */
+  setKernel(kind: KitNetKernelKind): void {
+    this.kernelKind = kind;
+    this.kernel = undefined;
+    this.errorsInKernel = false;
+  }
+
+  /** The kernel in use: "wasm-f64", "wasm-f32" or "js" ("pending" until the first score). */
+  get kernelInUse(): string {
+    if (this.kernelKind === "js") return "js";
+    if (this.kernel === undefined) return "pending";
+    return this.kernel === null ? "js" : `wasm-${this.kernel.precision}`;
   }
 
   /** Keeps learning, in the execute phase, from vectors scoring below `threshold` (−Infinity: stop). */
@@ -290,7 +347,9 @@ export class KitNet {
     const output = this.output;
     if (output !== undefined) {
       const ge = this.groupErr;
-      output.errors(ge, 0);
+      const kern = this.errorsInKernel ? this.kernel : null;
+      if (kern) kern.outputErrors(ge);
+      else output.errors(ge, 0);
       let total = 0;
       for (let g = 0; g < ge.length; g++) total += ge[g];
       const fe = this.featErr;
@@ -298,7 +357,8 @@ export class KitNet {
       const goff = this.groupOff;
       for (let g = 0; g < this.ensemble.length; g++) {
         const ae = this.ensemble[g];
-        ae.errors(fe, goff[g]);
+        if (kern) kern.groupErrors(g, fe, goff[g]);
+        else ae.errors(fe, goff[g]);
         let gs = 0;
         const end = goff[g] + ae.nVisible;
         for (let p = goff[g]; p < end; p++) gs += fe[p];
@@ -365,9 +425,25 @@ export class KitNet {
     const s1 = this.s1;
     for (let g = 0; g < ens.length; g++) ens[g].trainTo(xp, goff[g], s1, g);
     this.output!.trainTo(s1, 0, this.res, 0);
+    this.kernelDirty = true;
+    this.errorsInKernel = false;
   }
 
   private scoreTo(x: Float64Array, off: number, out: Float64Array, outIdx: number): void {
+    const k = this.kernel === undefined ? this.buildKernel() : this.kernel;
+    if (k !== null) {
+      if (this.kernelDirty) this.syncKernel(k);
+      const m = k.mem;
+      const at = k.inputAt;
+      const n = this.cfg.n;
+      if (off === 0 && x.length === n) m.set(x, at);
+      else for (let i = 0; i < n; i++) m[at + i] = x[off + i];
+      k.run(1);
+      out[outIdx] = m[k.scoresAt];
+      this.errorsInKernel = true;
+      return;
+    }
+    this.errorsInKernel = false;
     this.gather(x, off);
     const ens = this.ensemble;
     const xp = this.xp;
@@ -395,6 +471,42 @@ export class KitNet {
     for (let g = 0; g < ens.length; g++)
       ens[g].executeBatch(xt, goff[g] * TILE, TILE, c, s1t, g * TILE, scratch);
     this.output!.executeBatch(s1t, 0, TILE, c, scores, off, scratch);
+  }
+
+  // The WebAssembly kernel for this model's shape, built on first use in the execute phase (null: JS kernel).
+  private buildKernel(): KitNetKernel | null {
+    const kind = this.kernelKind;
+    const precision: KernelPrecision = kind === "f32" ? "f32" : "f64";
+    this.kernel =
+      kind === "js"
+        ? null
+        : KitNetKernel.build(
+            {
+              n: this.cfg.n,
+              perm: this.perm,
+              groupOff: this.groupOff,
+              ensemble: this.ensemble,
+              output: this.output!,
+            },
+            precision,
+          );
+    let len = 0;
+    for (const ae of [...this.ensemble, this.output!]) len = Math.max(len, ae.stateLength);
+    this.stateScratch = new Float64Array(len);
+    this.kernelDirty = true;
+    return this.kernel;
+  }
+
+  // Copies the autoencoders' state into the kernel (after training), through one reused buffer.
+  private syncKernel(k: KitNetKernel): void {
+    const st = this.stateScratch;
+    for (let g = 0; g < this.ensemble.length; g++) {
+      this.ensemble[g].writeState(st, 0);
+      k.loadGroup(g, st);
+    }
+    this.output!.writeState(st, 0);
+    k.loadOutput(st);
+    this.kernelDirty = false;
   }
 
   private gather(x: Float64Array, off: number): void {
