@@ -276,8 +276,18 @@ describe("vigil analyze: detectors on by default", () => {
     );
     const off = vigil(["analyze", SAMPLE, "--no-detectors", "--json"]);
     expect(JSON.parse(off.out).detections).toBeUndefined();
-    const cfgOff = vigil(["analyze", SAMPLE, "--set", "detectors.kitnet.enabled=false", "--json"]);
-    expect(JSON.parse(cfgOff.out).detections).toBeUndefined();
+    const kitOff = vigil(["analyze", SAMPLE, "--set", "detectors.kitnet.enabled=false", "--json"]);
+    expect(JSON.parse(kitOff.out).detections.map((d: { detector: string }) => d.detector)).toEqual([
+      "iforest",
+      "behaviour_clusters",
+    ]);
+    const allOff = vigil([
+      "analyze",
+      SAMPLE,
+      "--json",
+      ...["kitnet", "iforest", "clusters"].flatMap((d) => ["--set", `detectors.${d}.enabled=false`]),
+    ]);
+    expect(JSON.parse(allOff.out).detections).toBeUndefined();
   });
 
   it("saves a trained model and scores a capture with it from the first packet (--save-model, --model)", () => {

@@ -32,15 +32,55 @@ export interface DetectionSummary {
   top: DetectionEvent[];
   /** Detections that share the dedup key of `top[i]` (the alert's size). */
   topCounts?: number[];
+  /** What the detector trains on and scores, and how many of them. */
+  unit: "packets" | "flows" | "host windows";
+  trainingUnits: number;
+  scoredUnits: number;
+  /** What detections are grouped by in `top` (the detector's dedup key in words). */
+  groupedBy: string;
 }
 
 /** Most dedup keys tracked for the top list; detections of further keys still count in `detections`. */
 const MAX_KEYS = 4096;
 
-interface KeyedTop {
-  score: number;
-  count: number;
-  ev: DetectionEvent;
+/**
+ * The strongest detection per dedup key, and how many detections each key had: what every detector
+ * runner keeps for the summary. Bounded: at most MAX_KEYS keys.
+ */
+export class KeyedTop {
+  private readonly byKey = new Map<string, { score: number; count: number; ev: DetectionEvent | null }>();
+
+  constructor(private readonly keep: number) {}
+
+  /** Counts a detection of `key`; true when its event should be built and `put` (a new or stronger best). */
+  offer(key: string, score: number): boolean {
+    const known = this.byKey.get(key);
+    if (known) {
+      known.count++;
+      return score > known.score;
+    }
+    if (this.byKey.size >= MAX_KEYS) return false;
+    this.byKey.set(key, { score: Number.NEGATIVE_INFINITY, count: 1, ev: null });
+    return true;
+  }
+
+  /** Records the event of an offer that returned true. */
+  put(key: string, score: number, ev: DetectionEvent): void {
+    const e = this.byKey.get(key);
+    if (e && score > e.score) {
+      e.score = score;
+      e.ev = ev;
+    }
+  }
+
+  /** The `keep` strongest keys, highest score first, with their detection counts. */
+  result(): { top: DetectionEvent[]; topCounts: number[] } {
+    const best = [...this.byKey.values()]
+      .filter((t) => t.ev !== null)
+      .sort((a, b) => b.score - a.score)
+      .slice(0, this.keep);
+    return { top: best.map((t) => t.ev!), topCounts: best.map((t) => t.count) };
+  }
 }
 
 /** Feeds KitNET from the packet path; builds events only for the strongest detections. */
@@ -48,7 +88,7 @@ export class KitNetRunner {
   readonly det: KitNetDetector;
   private scored = 0;
   private count = 0;
-  private readonly byKey = new Map<string, KeyedTop>();
+  private readonly tops: KeyedTop;
 
   private readonly loaded: boolean;
 
@@ -60,6 +100,7 @@ export class KitNetRunner {
     private readonly onDetection?: (ev: DetectionEvent) => void,
   ) {
     this.sensor = config.sensor;
+    this.tops = new KeyedTop(keep);
     this.loaded = det instanceof KitNetDetector;
     this.det =
       det instanceof KitNetDetector
@@ -80,17 +121,11 @@ export class KitNetRunner {
     this.count++;
     // Only detections (not every packet) reach here, so building the key string is off the hot path.
     const key = dedupKey(p);
-    const known = this.byKey.get(key);
-    if (known) known.count++;
-    const wanted = known ? s > known.score : this.byKey.size < MAX_KEYS;
+    const wanted = this.tops.offer(key, s);
     if (!wanted && !this.onDetection) return;
     const ev = this.event(vec, p, frame, s);
     this.onDetection?.(ev);
-    if (!wanted) return;
-    if (known) {
-      known.score = s;
-      known.ev = ev;
-    } else this.byKey.set(key, { score: s, count: 1, ev });
+    if (wanted) this.tops.put(key, s, ev);
   }
 
   private event(vec: Float64Array, p: DecodedPacket, frame: number, score: number): DetectionEvent {
@@ -125,7 +160,11 @@ export class KitNetRunner {
       model: this.loaded ? "loaded" : "trained here",
       trainingRemaining: d.trainingRemaining,
       ignoredFeatures: [...d.ignoredFeatures],
-      ...topOf(this.byKey, this.keep),
+      ...this.tops.result(),
+      unit: "packets",
+      trainingUnits: d.trainedOn.packets,
+      scoredUnits: this.scored,
+      groupedBy: "host pair",
     };
   }
 }
@@ -136,15 +175,6 @@ function dedupKey(p: DecodedPacket): string {
   const a = formatAddress(p.src, p.ipVersion);
   const b = formatAddress(p.dst, p.ipVersion);
   return a < b ? `${a}|${b}` : `${b}|${a}`;
-}
-
-/** The `keep` strongest keyed detections, highest score first, with their counts. */
-export function topOf(
-  byKey: ReadonlyMap<string, KeyedTop>,
-  keep: number,
-): { top: DetectionEvent[]; topCounts: number[] } {
-  const best = [...byKey.values()].sort((a, b) => b.score - a.score).slice(0, keep);
-  return { top: best.map((t) => t.ev), topCounts: best.map((t) => t.count) };
 }
 
 /** Reads a KitNET model file for the AfterImage layout of `config`; errors say what to do. */

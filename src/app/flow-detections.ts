@@ -13,7 +13,7 @@ import {
 } from "../detect/index.ts";
 import { CIC_COLUMNS, type FlowRecord } from "../flows/index.ts";
 import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
-import type { DetectionSummary } from "./detections.ts";
+import { type DetectionSummary, KeyedTop } from "./detections.ts";
 
 /** Which flow detectors run, with their settings (defaults from their schemas). */
 export interface FlowDetectorOptions {
@@ -23,10 +23,6 @@ export interface FlowDetectorOptions {
 
 /** A detection summary of a flow detector: packet counts are the packets of the flows it saw. */
 export type FlowDetectionSummary = DetectionSummary & {
-  /** What the detector trains on and scores. */
-  unit: "flows" | "host windows";
-  trainingUnits: number;
-  scoredUnits: number;
   /** Host-table evictions and late flows (behaviour clusters only). */
   evictions?: number;
   lateFlows?: number;
@@ -67,24 +63,6 @@ function flowEnvelope(rec: FlowRecord): Partial<DetectionEvent> {
     ...(ports ? { src_port: c["id.orig_p"], dest_port: c["id.resp_p"] } : {}),
     entities: { src_host: c["id.orig_h"], dest_host: c["id.resp_h"] },
   };
-}
-
-/** The strongest `keep` events, highest score first. */
-class TopEvents {
-  private readonly top: { score: number; ev: DetectionEvent }[] = [];
-  constructor(private readonly keep: number) {}
-  weakest(): number {
-    return this.top.length < this.keep ? Number.NEGATIVE_INFINITY : this.top[this.top.length - 1]!.score;
-  }
-  offer(score: number, ev: DetectionEvent): void {
-    if (!(score > this.weakest())) return;
-    this.top.push({ score, ev });
-    this.top.sort((a, b) => b.score - a.score);
-    if (this.top.length > this.keep) this.top.pop();
-  }
-  events(): DetectionEvent[] {
-    return this.top.map((t) => t.ev);
-  }
 }
 
 /** Min-heap of held flows by end time. */
@@ -148,8 +126,8 @@ export class FlowDetectorsRunner {
   private readonly holdUs: number;
   private readonly held = new StartHeap();
   private clockUs = Number.NEGATIVE_INFINITY;
-  private readonly ifTop: TopEvents;
-  private readonly clTop: TopEvents;
+  private readonly ifTop: KeyedTop;
+  private readonly clTop: KeyedTop;
   private readonly n = {
     ifTrainPkts: 0,
     ifScorePkts: 0,
@@ -176,8 +154,8 @@ export class FlowDetectorsRunner {
       : null;
     const ccfg = opts.clusters ? BehaviourClustersConfig.parse(opts.clusters) : null;
     this.clusters = ccfg ? new BehaviourClustersDetector(ccfg, (w) => this.onWindow(w)) : null;
-    this.ifTop = new TopEvents(keep);
-    this.clTop = new TopEvents(keep);
+    this.ifTop = new KeyedTop(keep);
+    this.clTop = new KeyedTop(keep);
   }
 
   /** One flow record; `nowUs` is the capture clock (time of the latest packet), when known. */
@@ -218,7 +196,11 @@ export class FlowDetectorsRunner {
     this.n.ifScorePkts += pkts;
     if (!(s > d.threshold)) return;
     this.n.ifDetections++;
-    if (!this.onDetection && !(s > this.ifTop.weakest())) return;
+    // The forest's dedup key: originator, responder and service port.
+    const c = rec.conn;
+    const key = `${c["id.orig_h"]}|${c["id.resp_h"]}|${c["id.resp_p"]}`;
+    const wanted = this.ifTop.offer(key, s);
+    if (!this.onDetection && !wanted) return;
     const ev: DetectionEvent = {
       ts: rec.lastUs / 1e6,
       event_type: "detection",
@@ -234,7 +216,7 @@ export class FlowDetectorsRunner {
       },
     };
     this.onDetection?.(ev);
-    this.ifTop.offer(s, ev);
+    if (wanted) this.ifTop.put(key, s, ev);
   }
 
   private onWindow(w: HostWindow): void {
@@ -250,8 +232,9 @@ export class FlowDetectorsRunner {
     if (!w.flagged) return;
     this.n.clDetections++;
     const d = this.clusters!;
-    if (!this.onDetection && !(w.score > this.clTop.weakest())) return;
     const host = String(w.host);
+    const wanted = this.clTop.offer(host, w.score);
+    if (!this.onDetection && !wanted) return;
     const ev: DetectionEvent = {
       ts: w.endUs / 1e6,
       event_type: "detection",
@@ -268,7 +251,7 @@ export class FlowDetectorsRunner {
       },
     };
     this.onDetection?.(ev);
-    this.clTop.offer(w.score, ev);
+    if (wanted) this.clTop.put(host, w.score, ev);
   }
 
   summaries(): FlowDetectionSummary[] {
@@ -287,8 +270,9 @@ export class FlowDetectorsRunner {
         model: "trained here",
         trainingRemaining: d.trainingRemaining,
         ignoredFeatures: [],
-        top: this.ifTop.events(),
+        ...this.ifTop.result(),
         unit: "flows",
+        groupedBy: "originator, responder and port",
         trainingUnits: d.trainedOn.flows + d.trainedOn.calibrationFlows,
         scoredUnits: n.ifScored,
       });
@@ -306,8 +290,9 @@ export class FlowDetectorsRunner {
         model: "trained here",
         trainingRemaining: 0,
         ignoredFeatures: [],
-        top: this.clTop.events(),
+        ...this.clTop.result(),
         unit: "host windows",
+        groupedBy: "host",
         trainingUnits: n.clTrainWindows,
         scoredUnits: n.clScored,
         evictions: c.stats.evictions,

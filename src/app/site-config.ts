@@ -1,7 +1,7 @@
 // The site configuration: the stages' settings (schema/VigilConfig) plus every detector plugin's own
 // settings schema, composed here because only app/ may know the concrete plugins.
 import { z } from "zod";
-import { KitNetDetectorConfig } from "../detect/index.ts";
+import { BehaviourClustersConfig, IForestDetectorConfig, KitNetDetectorConfig } from "../detect/index.ts";
 import { VigilConfig } from "../schema/index.ts";
 
 /** KitNET as run by `vigil analyze`: on or off, trained per capture or loaded from a model file. */
@@ -15,10 +15,22 @@ export const KitNetSection = KitNetDetectorConfig.extend({
 });
 export type KitNetSection = z.infer<typeof KitNetSection>;
 
+const enabled = (what: string) => z.boolean().default(true).describe(`run ${what} in \`vigil analyze\``);
+
+/** The isolation forest over every flow record's CIC features (trained on the first flows). */
+export const IForestSection = IForestDetectorConfig.extend({ enabled: enabled("the flow isolation forest") });
+export type IForestSection = z.infer<typeof IForestSection>;
+
+/** Behaviour clusters over per-host windows (trained on the first windows). */
+export const ClustersSection = BehaviourClustersConfig.extend({ enabled: enabled("the behaviour clusters") });
+export type ClustersSection = z.infer<typeof ClustersSection>;
+
 /** One section per detector plugin; adding a detector adds one line here. */
 export const DetectorsConfig = z
   .object({
     kitnet: KitNetSection.prefault({}),
+    iforest: IForestSection.prefault({}),
+    clusters: ClustersSection.prefault({}),
   })
   .strict();
 export type DetectorsConfig = z.infer<typeof DetectorsConfig>;

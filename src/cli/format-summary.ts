@@ -88,22 +88,27 @@ export function formatSummary(s: AnalysisSummary | LiveSummary): string {
     const origin = d.model === "loaded" ? "model loaded" : "trained here";
     L.push(
       d.threshold === null
-        ? `  detector     ${d.detector}: still training at the end of the capture (${n(d.trainingPackets)} packets seen, ${n(d.trainingRemaining)} more needed); score a short capture with --model FILE, or lower --ad-grace`
-        : `  detector     ${d.detector} (${origin}, ${n(d.trainingPackets)} training packets): ${n(d.scoredPackets)} scored, ${n(d.detections)} above the threshold ${d.threshold.toPrecision(3)}`,
+        ? `  detector     ${d.detector}: still training at the end of the capture (${n(d.trainingUnits)} ${d.unit} seen${d.trainingRemaining > 0 ? `, ${n(d.trainingRemaining)} more needed` : ""}); give it a longer benign lead-in${d.detector === "kitnet" ? ", score with --model FILE, or lower --ad-grace" : " or a shorter training setting"}`
+        : `  detector     ${d.detector} (${origin} on ${n(d.trainingUnits)} ${d.unit}): ${n(d.scoredUnits)} ${d.unit} scored, ${n(d.detections)} above the threshold ${d.threshold.toPrecision(3)}`,
     );
     if (d.ignoredFeatures.length > 0)
       L.push(
         `               ignores ${d.ignoredFeatures.length} damped counts slower than its training span`,
       );
+    if (d.top.length > 0) L.push(`               strongest per ${d.groupedBy}:`);
     for (const [i, ev] of d.top.slice(0, 5).entries()) {
       const x = ev.detection;
       const port = (p: number | undefined): string => (p === undefined ? "" : `:${p}`);
-      const who = ev.src_ip
-        ? `${ev.src_ip}${port(ev.src_port)} → ${ev.dest_ip}${port(ev.dest_port)}`
-        : "non-IP";
+      const who = !ev.src_ip
+        ? "non-IP"
+        : ev.dest_ip
+          ? `${ev.src_ip}${port(ev.src_port)} → ${ev.dest_ip}${port(ev.dest_port)}`
+          : `host ${ev.src_ip}`;
+      const where =
+        x.frame !== undefined ? `frame ${n(x.frame)}` : ev.flow_id ? `flow ${ev.flow_id}` : "window";
       const more = (d.topCounts?.[i] ?? 1) - 1;
       L.push(
-        `    frame ${n(x.frame ?? 0)}  ${who}  score ${x.score.toPrecision(3)}${more > 0 ? `  (+${n(more)} more on this host pair)` : ""}`,
+        `    ${where}  ${who}  score ${x.score.toPrecision(3)}${more > 0 ? `  (+${n(more)} more)` : ""}`,
       );
       L.push(`      ${x.explanation.summary}`);
     }

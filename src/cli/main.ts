@@ -107,28 +107,32 @@ function kitnetOptions(
   };
 }
 
-/** The flow detectors `vigil analyze` runs (--iforest, --clusters), or none (also with --no-detectors). */
-function flowDetectorOptions(o: {
-  detectors: boolean;
-  iforest?: boolean;
-  clusters?: boolean;
-  flowTraining?: number;
-  hostWindow?: number;
-}): FlowDetectorOptions | null {
-  if (!o.detectors || (!o.iforest && !o.clusters)) return null;
+/** The flow detectors `vigil analyze` runs (site config detectors.iforest/clusters), or none. */
+function flowDetectorOptions(
+  cfg: SiteConfig,
+  o: { detectors: boolean; flowTraining?: number; hostWindow?: number },
+): FlowDetectorOptions | null {
+  const { enabled: iforestOn, ...iforestCfg } = cfg.detectors.iforest;
+  const { enabled: clustersOn, ...clustersCfg } = cfg.detectors.clusters;
+  if (!o.detectors || (!iforestOn && !clustersOn)) return null;
   const t = o.flowTraining;
   // With a training time, time alone ends training: the flow counts are set to their maxima.
   const iforest = t
     ? {
+        ...iforestCfg,
         trainingSeconds: (2 * t) / 3,
         calibrationSeconds: t / 3,
         trainingFlows: 100_000,
         calibrationFlows: 100_000,
       }
-    : {};
-  const windowS = o.hostWindow ?? 60;
-  const clusters = { windowS, trainingSeconds: Math.max(t ?? 1800, windowS) }; // 1800 s: the detector's default
-  return { ...(o.iforest ? { iforest } : {}), ...(o.clusters ? { clusters } : {}) };
+    : iforestCfg;
+  const windowS = o.hostWindow ?? clustersCfg.windowS;
+  const clusters = {
+    ...clustersCfg,
+    windowS,
+    trainingSeconds: Math.max(t ?? clustersCfg.trainingSeconds, windowS),
+  };
+  return { ...(iforestOn ? { iforest } : {}), ...(clustersOn ? { clusters } : {}) };
 }
 
 /** Ctrl-C stops the run cleanly (flows flushed, summary printed); a second Ctrl-C exits at once. */
@@ -187,27 +191,21 @@ program
     positiveInt("--calibration", v),
   )
   .option(
-    "--iforest",
-    "also run the isolation forest on every flow (trains on the first 2,000 flows, calibrates on 500)",
-  )
-  .option(
-    "--clusters",
-    "also run the behaviour clusters per host (trains on the first 30 min of 60 s windows)",
-  )
-  .option(
     "--flow-training <s>",
-    "with --iforest/--clusters: train on the first <s> seconds instead (iforest: 2/3 train, 1/3 calibrate)",
+    "flow detectors: train on the flows of the first <s> seconds (iforest: 2/3 train, 1/3 calibrate)",
     (v) => positiveInt("--flow-training", v),
   )
-  .option("--host-window <s>", "with --clusters: host window length in seconds (default 60)", (v) =>
+  .option("--host-window <s>", "behaviour clusters: host window length in seconds (default 60)", (v) =>
     positiveInt("--host-window", v),
   )
   .addHelpText(
     "after",
     "\nThe summary lists packets, protocols, flows by service and state, anomalies, top talkers and ports,\n" +
-      "then each detector's strongest detections with their explanations. Without --model, KitNET trains on the\n" +
-      "first packets of the capture (fm-grace + ad-grace + calibration; 65,000 by default), which must be benign.\n" +
-      "Settings: `vigil config print` (detectors.*); turn a detector off with --set detectors.kitnet.enabled=false.",
+      "then each detector's strongest detections with their explanations. Detectors learn what is normal from the\n" +
+      "start of the capture, which must be benign: KitNET (without --model) its first packets (fm-grace + ad-grace\n" +
+      "+ calibration; 65,000 by default), the isolation forest its first 2,000 + 500 flows, the behaviour clusters\n" +
+      "its first 30 min of host windows. Settings: `vigil config print` (detectors.*); turn one off with\n" +
+      "--set detectors.kitnet.enabled=false (iforest, clusters likewise).",
   )
   .action(
     async (
@@ -222,15 +220,13 @@ program
         fmGrace?: number;
         adGrace?: number;
         calibration?: number;
-        iforest?: boolean;
-        clusters?: boolean;
         flowTraining?: number;
         hostWindow?: number;
       },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
-      const flowDetectors = flowDetectorOptions(o);
+      const flowDetectors = flowDetectorOptions(cfg, o);
       const bar = progressBar("analyze", process.stderr.isTTY === true && o.events !== "-");
       const events = o.events ? new LineWriter(o.events) : null;
       const sampler = new AnomalyEventSampler(cfg.sensor);

@@ -149,7 +149,11 @@ export class IForestDetector implements VectorDetector {
       this.grow();
     }
     if (Number.isNaN(this._threshold)) {
-      if (Number.isNaN(this.calStartUs)) this.calStartUs = tsUs;
+      // A timed calibration period follows the timed training period on the capture's clock, so flows
+      // that start later (an attack right after it) never calibrate, whenever their records arrive.
+      if (Number.isNaN(this.calStartUs))
+        this.calStartUs =
+          this.cfg.trainingSeconds > 0 ? Math.min(tsUs, this.firstUs + this.cfg.trainingSeconds * 1e6) : tsUs;
       const timeUp =
         this.cfg.calibrationSeconds > 0 && tsUs - this.calStartUs >= this.cfg.calibrationSeconds * 1e6;
       if (this.calCount < this.calScores.length && !timeUp) {
