@@ -323,6 +323,30 @@ describe("vigil analyze: detectors on by default", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it("learns normal traffic from a benign baseline capture, then every detector scores the sample (npm start)", () => {
+    const BASE = join(REPO_ROOT, "samples/baseline.pcap.gz");
+    const r = vigil(["analyze", SAMPLE, "--baseline", BASE, "--host-window", "10", "--json"]);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.out);
+    expect(s.baseline).toEqual({ input: BASE, packets: 9930, flows: 184, durationS: expect.any(Number) });
+    const byId = Object.fromEntries(s.detections.map((d: { detector: string }) => [d.detector, d]));
+    for (const id of ["kitnet", "iforest", "behaviour_clusters"]) {
+      expect(byId[id].model).toBe("baseline");
+      expect(byId[id].phase).toBe("scoring");
+    }
+    expect(byId.kitnet.scoredUnits).toBe(27530);
+    expect(byId.iforest.scoredUnits).toBe(s.flows.total);
+    // The SYN scan's fan-out is what the clusters blame on the attacker.
+    const attacker = byId.behaviour_clusters.top.find((ev: { src_ip: string }) => ev.src_ip === "10.99.0.66");
+    expect(attacker.detection.explanation.features[0].text).toMatch(/distinct destination ports/);
+    const text = vigil(["analyze", SAMPLE, "--baseline", BASE, "--host-window", "10"]);
+    expect(text.out).toContain("detectors learnt normal traffic from");
+    expect(text.out).toContain("(learnt from the baseline on 9,930 packets)");
+    const short = vigil(["analyze", SAMPLE, "--baseline", SMALL]);
+    expect(short.code).toBe(2);
+    expect(short.err).toMatch(/baseline .* is too short/);
+  });
+
   it("rejects a damaged or foreign model file with a clear error", () => {
     const dir = mkdtempSync(join(tmpdir(), "vigil-model-"));
     const file = join(dir, "bad.json");

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { analyzeCapture, flowEvent, loadKitNetModel } from "../src/app/index.ts";
+import { analyzeCapture, flowEvent, learnBaseline } from "../src/app/index.ts";
 import { defaultConfig } from "../src/config/index.ts";
 import { FlowEvent } from "../src/schema/index.ts";
 import { REPO_ROOT, sharedData } from "./shared-data.ts";
@@ -54,34 +54,31 @@ describe("golden flow records", () => {
     compare(`${basename(rel).replace(/\.(pcap|pcapng)$/, "")}.flows.jsonl`, `${lines.join("\n")}\n`);
   });
 
-  it("KitNET's strongest detection per host pair on the sample, scored by the bundled lab model", async () => {
+  it("every detector's strongest detections on the sample, learnt from the bundled baseline (npm start)", async () => {
     const config = defaultConfig();
-    const model = loadKitNetModel(join(REPO_ROOT, "samples/kitnet-lab.model.json"), {}, config);
-    if (!model.ok) throw model.error;
+    const b = await learnBaseline(join(REPO_ROOT, "samples/baseline.pcap.gz"), {
+      config,
+      kitnet: {},
+      iforest: {},
+      clusters: { windowS: 10 },
+    });
+    if (!b.ok) throw b.error;
+    const { kitnet, iforest, clusters } = b.value;
+    expect(kitnet && iforest && clusters).toBeTruthy();
     const r = await analyzeCapture(join(REPO_ROOT, "samples/sample.pcap.gz"), {
       config,
-      noFlows: true,
-      kitnet: model.value,
+      kitnet: kitnet!,
+      kitnetOrigin: "baseline",
+      flowDetectors: { iforest: iforest!, clusters: clusters! },
     });
     if (!r.ok) throw r.error;
-    const d = r.value.detections![0]!;
-    const lines = d.top.map((ev, i) => JSON.stringify({ detections_on_pair: d.topCounts![i], ...ev }));
-    compare("sample.kitnet.jsonl", `${lines.join("\n")}\n`);
-  });
-
-  it("the bundled lab model is exactly what its recipe (samples/README.md) trains", async () => {
-    const lab = sharedData("pcaps/lab/lab-dev-capture.pcap.gz");
-    let saved = "";
-    const r = await analyzeCapture(lab, {
-      config: defaultConfig(),
-      noFlows: true,
-      kitnet: { fmGrace: 2000, adGrace: 8000, calibrationPackets: 2000 },
-      onKitNetModel: (text) => {
-        saved = text;
-      },
-    });
-    if (!r.ok) throw r.error;
-    expect(saved).toBe(readFileSync(join(REPO_ROOT, "samples/kitnet-lab.model.json"), "utf8"));
+    const lines = r.value.detections!.flatMap((d) =>
+      d.top.map((ev, i) => JSON.stringify({ detections_in_group: d.topCounts![i], ...ev })),
+    );
+    expect(new Set(r.value.detections!.map((d) => d.detector))).toEqual(
+      new Set(["kitnet", "iforest", "behaviour_clusters"]),
+    );
+    compare("sample.detections.jsonl", `${lines.join("\n")}\n`);
   });
 
   it("the sample capture's summary", async () => {

@@ -25,6 +25,8 @@ export interface AnalyzeOptions {
   onFeatures?: (vec: Float64Array, p: DecodedPacket, frame: number) => void;
   /** Run KitNET: trained on the first packets of this capture with these settings, or a loaded model. */
   kitnet?: Partial<KitNetDetectorConfig> | KitNetDetector;
+  /** Where a given KitNET detector came from (default "loaded"). */
+  kitnetOrigin?: "loaded" | "baseline";
   /** Called after the run with the model file text, when KitNET finished training and calibration. */
   onKitNetModel?: (text: string) => void;
   /** Called for every KitNET detection (with `kitnet`). */
@@ -71,7 +73,9 @@ export interface AnalysisSummary {
   elapsedS: number;
   packetsPerS: number;
   aborted: boolean;
-  /** Detector results, when detectors ran (`--kitnet`). */
+  /** The benign capture the detectors learnt from (`--baseline`), when one was given. */
+  baseline?: { input: string; packets: number; flows: number; durationS: number };
+  /** Detector results, when detectors ran. */
   detections?: DetectionSummary[];
 }
 
@@ -82,7 +86,9 @@ export async function analyzeReader(
   opts: AnalyzeOptions,
 ): Promise<AnalysisSummary> {
   const flowCounters = new FlowCounters();
-  const kit = opts.kitnet ? new KitNetRunner(opts.kitnet, opts.config, 20, opts.onDetection) : null;
+  const kit = opts.kitnet
+    ? new KitNetRunner(opts.kitnet, opts.config, 20, opts.onDetection, opts.kitnetOrigin)
+    : null;
   const fd =
     opts.flowDetectors && opts.noFlows !== true
       ? new FlowDetectorsRunner(opts.flowDetectors, opts.config, 20, opts.onDetection)

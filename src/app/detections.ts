@@ -19,8 +19,8 @@ export interface DetectionSummary {
   scoredPackets: number;
   /** Packets whose score exceeded the threshold. */
   detections: number;
-  /** Where the model came from: trained on this input, or loaded from a model file. */
-  model: "trained here" | "loaded";
+  /** Where the model came from: trained on this input, loaded from a model file, or a baseline capture. */
+  model: ModelOrigin;
   /** Packets still needed before scoring starts (0 once scoring). */
   trainingRemaining: number;
   /** Features the model ignores (KitNET's stationarity guard). */
@@ -39,6 +39,9 @@ export interface DetectionSummary {
   /** What detections are grouped by in `top` (the detector's dedup key in words). */
   groupedBy: string;
 }
+
+/** Where a detector's model came from. */
+export type ModelOrigin = "trained here" | "loaded" | "baseline";
 
 /** Most dedup keys tracked for the top list; detections of further keys still count in `detections`. */
 const MAX_KEYS = 4096;
@@ -90,7 +93,7 @@ export class KitNetRunner {
   private count = 0;
   private readonly tops: KeyedTop;
 
-  private readonly loaded: boolean;
+  private readonly origin: ModelOrigin;
 
   /** `det`: a detector to use as is (e.g. from a model file), or settings for one trained on this input. */
   constructor(
@@ -98,10 +101,12 @@ export class KitNetRunner {
     config: VigilConfig,
     private readonly keep = 20,
     private readonly onDetection?: (ev: DetectionEvent) => void,
+    /** Where a given detector came from (a new one is "trained here"). */
+    origin: ModelOrigin = "loaded",
   ) {
     this.sensor = config.sensor;
     this.tops = new KeyedTop(keep);
-    this.loaded = det instanceof KitNetDetector;
+    this.origin = det instanceof KitNetDetector ? origin : "trained here";
     this.det =
       det instanceof KitNetDetector
         ? det
@@ -157,7 +162,7 @@ export class KitNetRunner {
       trainingPackets: d.trainedOn.packets,
       scoredPackets: this.scored,
       detections: this.count,
-      model: this.loaded ? "loaded" : "trained here",
+      model: this.origin,
       trainingRemaining: d.trainingRemaining,
       ignoredFeatures: [...d.ignoredFeatures],
       ...this.tops.result(),

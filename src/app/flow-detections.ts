@@ -13,12 +13,12 @@ import {
 } from "../detect/index.ts";
 import { CIC_COLUMNS, type FlowRecord } from "../flows/index.ts";
 import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
-import { type DetectionSummary, KeyedTop } from "./detections.ts";
+import { type DetectionSummary, KeyedTop, type ModelOrigin } from "./detections.ts";
 
-/** Which flow detectors run, with their settings (defaults from their schemas). */
+/** Which flow detectors run: settings for new ones (defaults from their schemas), or detectors to reuse. */
 export interface FlowDetectorOptions {
-  iforest?: Partial<IForestDetectorConfig>;
-  clusters?: Partial<BehaviourClustersConfig>;
+  iforest?: Partial<IForestDetectorConfig> | IForestDetector;
+  clusters?: Partial<BehaviourClustersConfig> | BehaviourClustersDetector;
 }
 
 /** A detection summary of a flow detector: packet counts are the packets of the flows it saw. */
@@ -126,6 +126,8 @@ export class FlowDetectorsRunner {
   private readonly holdUs: number;
   private readonly held = new StartHeap();
   private clockUs = Number.NEGATIVE_INFINITY;
+  private readonly ifOrigin: ModelOrigin;
+  private readonly clOrigin: ModelOrigin;
   private readonly ifTop: KeyedTop;
   private readonly clTop: KeyedTop;
   private readonly n = {
@@ -149,11 +151,24 @@ export class FlowDetectorsRunner {
     this.sensor = config.sensor;
     // +1 s: the flow table expires flows on the first packet past their deadline.
     this.holdUs = (config.flows.idleTimeoutS + config.flows.tcpCloseLingerS + 1) * 1e6;
-    this.iforest = opts.iforest
-      ? new IForestDetector(IForestDetectorConfig.parse(opts.iforest), CIC_COLUMNS)
-      : null;
-    const ccfg = opts.clusters ? BehaviourClustersConfig.parse(opts.clusters) : null;
-    this.clusters = ccfg ? new BehaviourClustersDetector(ccfg, (w) => this.onWindow(w)) : null;
+    const fi = opts.iforest;
+    this.ifOrigin = fi instanceof IForestDetector ? "baseline" : "trained here";
+    this.clOrigin = opts.clusters instanceof BehaviourClustersDetector ? "baseline" : "trained here";
+    this.iforest =
+      fi instanceof IForestDetector
+        ? fi
+        : fi
+          ? new IForestDetector(IForestDetectorConfig.parse(fi), CIC_COLUMNS)
+          : null;
+    const fc = opts.clusters;
+    const sink = (w: HostWindow): void => this.onWindow(w);
+    if (fc instanceof BehaviourClustersDetector) fc.setSink(sink);
+    this.clusters =
+      fc instanceof BehaviourClustersDetector
+        ? fc
+        : fc
+          ? new BehaviourClustersDetector(BehaviourClustersConfig.parse(fc), sink)
+          : null;
     this.ifTop = new KeyedTop(keep);
     this.clTop = new KeyedTop(keep);
   }
@@ -267,7 +282,7 @@ export class FlowDetectorsRunner {
         trainingPackets: n.ifTrainPkts,
         scoredPackets: n.ifScorePkts,
         detections: n.ifDetections,
-        model: "trained here",
+        model: this.ifOrigin,
         trainingRemaining: d.trainingRemaining,
         ignoredFeatures: [],
         ...this.ifTop.result(),
@@ -287,13 +302,13 @@ export class FlowDetectorsRunner {
         trainingPackets: n.clTrainPkts,
         scoredPackets: n.clScorePkts,
         detections: n.clDetections,
-        model: "trained here",
+        model: this.clOrigin,
         trainingRemaining: 0,
         ignoredFeatures: [],
         ...this.clTop.result(),
         unit: "host windows",
         groupedBy: "host",
-        trainingUnits: n.clTrainWindows,
+        trainingUnits: c.calibration?.profiles ?? n.clTrainWindows,
         scoredUnits: n.clScored,
         evictions: c.stats.evictions,
         lateFlows: c.stats.lateFlows,

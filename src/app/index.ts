@@ -4,6 +4,7 @@ export { AFTERIMAGE_FEATURE_NAMES } from "../features/index.ts";
 export type { SourceProgress } from "../pipeline/index.ts";
 export * from "./analyze.ts";
 export * from "./anomaly-events.ts";
+export * from "./baseline.ts";
 export * from "./detections.ts";
 export * from "./eval.ts";
 export * from "./eval-capture-flows.ts";

@@ -84,8 +84,19 @@ export function formatSummary(s: AnalysisSummary | LiveSummary): string {
       `  capture      received ${d.received ?? "?"}, dropped by kernel ${d.droppedByKernel ?? "?"}, by interface ${d.droppedByInterface ?? "?"}`,
     );
   }
+  if ("baseline" in s && s.baseline) {
+    const b = s.baseline;
+    L.push(
+      `  baseline     detectors learnt normal traffic from ${b.input}: ${n(b.packets)} packets, ${n(b.flows)} flows, ${b.durationS.toFixed(1)} s`,
+    );
+  }
   for (const d of s.detections ?? []) {
-    const origin = d.model === "loaded" ? "model loaded" : "trained here";
+    const origin =
+      d.model === "loaded"
+        ? "model loaded"
+        : d.model === "baseline"
+          ? "learnt from the baseline"
+          : "trained here";
     L.push(
       d.threshold === null
         ? `  detector     ${d.detector}: still training at the end of the capture (${n(d.trainingUnits)} ${d.unit} seen${d.trainingRemaining > 0 ? `, ${n(d.trainingRemaining)} more needed` : ""}); give it a longer benign lead-in${d.detector === "kitnet" ? ", score with --model FILE, or lower --ad-grace" : " or a shorter training setting"}`

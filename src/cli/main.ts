@@ -7,6 +7,8 @@ import {
   type AnalyzeOptions,
   AnomalyEventSampler,
   analyzeCapture,
+  type Baseline,
+  type ClustersSection,
   captureAnomalyEvents,
   captureLive,
   detectZeekLog,
@@ -22,8 +24,10 @@ import {
   flowHeader,
   flowLine,
   formatZeekEval,
+  type IForestSection,
   type KitNetSection,
   LineWriter,
+  learnBaseline,
   loadKitNetModel,
   SiteConfig,
 } from "../app/index.ts";
@@ -79,7 +83,7 @@ function kitnetOptions(
     adGrace?: number;
     calibration?: number;
   },
-): Pick<AnalyzeOptions, "kitnet" | "onKitNetModel"> {
+): Pick<AnalyzeOptions, "kitnet" | "kitnetOrigin" | "onKitNetModel"> {
   const k = cfg.detectors.kitnet;
   if (!o.detectors || !k.enabled) {
     if (o.model || o.saveModel)
@@ -191,6 +195,10 @@ program
     positiveInt("--calibration", v),
   )
   .option(
+    "--baseline <capture>",
+    "learn what is normal from this benign capture (all of it, every detector), then analyse <capture>",
+  )
+  .option(
     "--flow-training <s>",
     "flow detectors: train on the flows of the first <s> seconds (iforest: 2/3 train, 1/3 calibrate)",
     (v) => positiveInt("--flow-training", v),
@@ -222,11 +230,41 @@ program
         calibration?: number;
         flowTraining?: number;
         hostWindow?: number;
+        baseline?: string;
       },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
-      const flowDetectors = flowDetectorOptions(cfg, o);
+      const signal = interruptSignal();
+      let flowDetectors = flowDetectorOptions(cfg, o);
+      let kitnet = kitnetOptions(cfg, o);
+      let baseline: Baseline | null = null;
+      if (o.baseline) {
+        if (!o.flows) throw new VigilError("usage", "--baseline needs flows", "drop --no-flows");
+        const bbar = progressBar("baseline", process.stderr.isTTY === true);
+        // KitNET learns from the baseline unless a saved model was given.
+        const trainKitNet = kitnet.kitnet !== undefined && !(o.model ?? cfg.detectors.kitnet.model);
+        baseline = unwrap(
+          await learnBaseline(o.baseline, {
+            config: cfg,
+            ...(trainKitNet ? { kitnet: kitnet.kitnet as Partial<KitNetSection> } : {}),
+            keepKitNetGraces:
+              o.fmGrace !== undefined || o.adGrace !== undefined || o.calibration !== undefined,
+            ...(flowDetectors?.iforest ? { iforest: flowDetectors.iforest as Partial<IForestSection> } : {}),
+            ...(flowDetectors?.clusters
+              ? { clusters: flowDetectors.clusters as Partial<ClustersSection> }
+              : {}),
+            onProgress: (p) => bbar.update(p),
+            signal,
+          }),
+        );
+        bbar.stop();
+        if (baseline.kitnet) kitnet = { ...kitnet, kitnet: baseline.kitnet, kitnetOrigin: "baseline" };
+        flowDetectors = {
+          ...(baseline.iforest ? { iforest: baseline.iforest } : {}),
+          ...(baseline.clusters ? { clusters: baseline.clusters } : {}),
+        };
+      }
       const bar = progressBar("analyze", process.stderr.isTTY === true && o.events !== "-");
       const events = o.events ? new LineWriter(o.events) : null;
       const sampler = new AnomalyEventSampler(cfg.sensor);
@@ -235,8 +273,8 @@ program
           config: cfg,
           noFlows: !o.flows,
           onProgress: (p) => bar.update(p),
-          signal: interruptSignal(),
-          ...kitnetOptions(cfg, o),
+          signal,
+          ...kitnet,
           ...(flowDetectors ? { flowDetectors } : {}),
           ...(events
             ? {
@@ -258,7 +296,18 @@ program
         await events.close();
       }
       const out = o.events === "-" ? process.stderr : process.stdout;
-      out.write(o.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+      const withBaseline = baseline
+        ? {
+            ...summary,
+            baseline: {
+              input: baseline.input,
+              packets: baseline.packets,
+              flows: baseline.flows,
+              durationS: baseline.durationS,
+            },
+          }
+        : summary;
+      out.write(o.json ? `${JSON.stringify(withBaseline, null, 2)}\n` : `${formatSummary(withBaseline)}\n`);
     },
   );
 

@@ -226,7 +226,7 @@ function fmt(d: ProfileDimension, v: number): string {
 export class BehaviourClustersDetector implements WindowDetector<HostFlow> {
   readonly info = BEHAVIOUR_CLUSTERS_INFO;
   private readonly cfg: BehaviourClustersConfig;
-  private readonly sink: (w: HostWindow) => void;
+  private sink: (w: HostWindow) => void;
   private readonly windowUs: number;
   private readonly trainingWindowCount: number;
   // Host table: key → slot in LRU order (Map iteration order; re-inserted on every use).
@@ -348,6 +348,20 @@ export class BehaviourClustersDetector implements WindowDetector<HostFlow> {
     this.acc[a + A_DURATION] += dur;
     this.mark(sr, SK_PEERS_IN, hashKey(f.orig));
     this.mark(sr, SK_PORTS_IN, hashPort(num(f.respPort)));
+  }
+
+  /** Sends later windows to `sink` (e.g. a trained detector reused on another capture). */
+  setSink(sink: (w: HostWindow) => void): void {
+    this.sink = sink;
+  }
+
+  /** Closes the open windows and fits the clusters on whatever training windows were seen (≥ 2). */
+  finishTraining(): void {
+    this.flush();
+    if (this.model === null) {
+      this.fit();
+      this.drainPending();
+    }
   }
 
   flush(): void {
