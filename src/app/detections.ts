@@ -99,7 +99,7 @@ export class KitNetRunner {
   constructor(
     det: KitNetDetector | Partial<KitNetDetectorConfig>,
     config: VigilConfig,
-    private readonly keep = 20,
+    keep = 20,
     private readonly onDetection?: (ev: DetectionEvent) => void,
     /** Where a given detector came from (a new one is "trained here"). */
     origin: ModelOrigin = "loaded",
