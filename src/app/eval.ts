@@ -47,6 +47,8 @@ export interface EvalReport {
     spot: number | null;
     lognormal: number | null;
     trimmed: number;
+    /** Training packets left out by the poisoning guard. */
+    trainingTrimmed: number;
   };
   /** Features the stationarity guard kept out of the model (damped counts slower than training). */
   ignoredFeatures: string[];
@@ -231,6 +233,7 @@ export async function evalKitNet(
       spot: cal?.spot?.threshold ?? null,
       lognormal: cal?.lognormal?.threshold ?? null,
       trimmed: cal?.trimmed ?? 0,
+      trainingTrimmed: cal?.trainingTrimmed ?? 0,
     },
     ignoredFeatures: [...det.ignoredFeatures],
     packetLevel: metrics(sc, labels, thr),

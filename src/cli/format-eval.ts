@@ -29,7 +29,7 @@ export function formatEval(r: EvalReport): string {
     `Vigil eval: ${r.detector} (${r.modelVersion}) on ${r.input}`,
     `  labels     ${r.labels}`,
     `  packets    ${r.packets.total} total: ${r.packets.training} to train and calibrate, ${r.packets.scored} scored (${r.packets.attack} attack, ${r.packets.benign} benign)`,
-    `  threshold  ${t.value.toPrecision(4)} by ${t.method} for a false-alarm rate of ${t.falseAlarmRate} (spot ${t.spot?.toPrecision(4) ?? "-"}, log-normal ${t.lognormal?.toPrecision(4) ?? "-"}; ${t.trimmed} calibration scores trimmed)`,
+    `  threshold  ${t.value.toPrecision(4)} by ${t.method} for a false-alarm rate of ${t.falseAlarmRate} (spot ${t.spot?.toPrecision(4) ?? "-"}, log-normal ${t.lognormal?.toPrecision(4) ?? "-"}; ${t.trimmed} calibration scores trimmed; ${t.trainingTrimmed} training packets left out by the poisoning guard)`,
     `  ignored    ${r.ignoredFeatures.length === 0 ? "no features" : `${r.ignoredFeatures.length} damped counts slower than the training span (${r.ignoredFeatures.join(", ")})`}`,
     "  per packet",
     ...metricLines(r.packetLevel),

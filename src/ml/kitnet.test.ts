@@ -224,4 +224,47 @@ describe("KitNet", () => {
     expect(last, JSON.stringify(windows)).toEqual({ grown: expect.any(Number), gcs: 0 });
     expect(last.grown).toBeLessThan(256 * 1024);
   });
+
+  it("poisoning guard: leaves extreme training vectors out, and a poisoned model then still flags them", () => {
+    // Training stream: normal points with 1 % anomalous ones mixed in after the feature map is learnt.
+    const run = (trim: number) => {
+      const data = makeData(7);
+      const normal = data.rows(6_000, false);
+      const poison = data.rows(60, true);
+      const net = new KitNet({
+        n: N,
+        maxGroup: 5,
+        fmGrace: 1_000,
+        adGrace: 5_000,
+        seed: 1,
+        trainingTrim: trim,
+      });
+      let p = 0;
+      const x = new Float64Array(N);
+      for (let r = 0; r < 6_000; r++) {
+        const bad = r >= 2_000 && r % 67 === 0 && p < 60;
+        x.set((bad ? poison : normal).subarray((bad ? p++ : r) * N, (bad ? p : r + 1) * N));
+        net.process(x);
+      }
+      const probe = data.rows(500, true);
+      const normalProbe = data.rows(500, false);
+      const sa: number[] = [];
+      const sn: number[] = [];
+      for (let r = 0; r < 500; r++) {
+        sa.push(net.score(probe, r * N));
+        sn.push(net.score(normalProbe, r * N));
+      }
+      return { net, auc: auc(sn, sa), poisoned: p };
+    };
+    const off = run(0);
+    const on = run(0.01);
+    expect(off.poisoned).toBe(60);
+    expect(off.net.trimmed).toBe(0);
+    // The guard leaves out about its share of the 5,000 training vectors, the poison among them.
+    expect(on.net.trimmed).toBeGreaterThanOrEqual(30);
+    expect(on.net.trimmed).toBeLessThan(250);
+    expect(on.net.trained).toBe(6_000);
+    expect(on.auc).toBeGreaterThanOrEqual(off.auc);
+    expect(() => new KitNet({ n: N, trainingTrim: 0.7 })).toThrow(/trainingTrim/);
+  });
 });

@@ -4,6 +4,7 @@ import { type Rng, seededRng } from "../core/index.ts";
 import { Autoencoder, autoencoderStateLength, batchScratchLength, hiddenSize } from "./autoencoder.ts";
 import { FeatureMapper } from "./feature-mapper.ts";
 import { type KernelPrecision, KitNetKernel } from "./kitnet-kernel.ts";
+import { normalQuantile } from "./threshold.ts";
 
 /** Settings of a KitNet. */
 export interface KitNetConfig {
@@ -30,7 +31,17 @@ export interface KitNetConfig {
   trainOnBenign?: number | ((score: number) => boolean);
   /** Scoring kernel of the execute phase; see `KitNetKernelKind`. Default "auto". */
   kernel?: KitNetKernelKind;
+  /**
+   * Poisoning guard of the training phase: the share of vectors, under a log-normal model of the running
+   * training scores, that is extreme enough to be left out (not learnt). 0 (default) learns every vector.
+   */
+  trainingTrim?: number;
 }
+
+// The guard starts judging after this many autoencoder training steps (scores of an untrained model say
+// nothing), and its running log-score mean and variance forget with this half-life, in vectors.
+const GUARD_WARMUP = 1000;
+const GUARD_HALF_LIFE = 2000;
 
 /**
  * How the execute phase scores. "auto": one WebAssembly SIMD function generated for the model, bit-identical
@@ -148,6 +159,12 @@ export class KitNet {
   private kernel: KitNetKernel | null | undefined;
   private stateScratch = new Float64Array(0); // one autoencoder's state, copied into the kernel
   private kernelDirty = true; // the autoencoders learnt since the kernel last copied their state
+  // Training poisoning guard: z of the trim share, running mean/variance of log training scores.
+  private readonly guardZ: number;
+  private guardN = 0;
+  private guardMean = 0;
+  private guardVar = 0;
+  private _trimmed = 0;
   private errorsInKernel = false; // explain() reads the kernel's errors (else the autoencoders')
 
   constructor(cfg: KitNetConfig) {
@@ -175,6 +192,10 @@ export class KitNet {
     this.featErr = new Float64Array(n);
     this.shares = new Float64Array(n);
     this.kernelKind = cfg.kernel ?? "auto";
+    const trim = cfg.trainingTrim ?? 0;
+    if (!(trim >= 0 && trim < 0.5))
+      throw new RangeError(`kitnet: trainingTrim must be in [0, 0.5), got ${trim}`);
+    this.guardZ = trim > 0 ? normalQuantile(1 - trim) : Number.POSITIVE_INFINITY;
     if (cfg.featureMap) {
       const bad = checkFeatureMap(cfg.featureMap, n);
       if (bad !== undefined) throw new RangeError(`kitnet: ${bad}`);
@@ -236,9 +257,14 @@ export class KitNet {
     return this._phase;
   }
 
-  /** Vectors learnt from in the grace phases (FM + AD); scoring does not count. */
+  /** Vectors seen in the grace phases (FM + AD), learnt or trimmed; scoring does not count. */
   get trained(): number {
     return this.seen;
+  }
+
+  /** Training vectors the poisoning guard left out (`trainingTrim`). */
+  get trimmed(): number {
+    return this._trimmed;
   }
 
   /** The feature map (groups of feature indices), empty before the FM phase ends. */
@@ -411,9 +437,37 @@ export class KitNet {
       }
       return;
     }
+    if (this.guardN >= GUARD_WARMUP && this.guardZ < Number.POSITIVE_INFINITY) {
+      // Judge the vector by its score before learning it: extreme ones are left out.
+      this.errorsInKernel = false;
+      this.gather(x, off);
+      const ens = this.ensemble;
+      for (let g = 0; g < ens.length; g++) ens[g].executeTo(this.xp, this.groupOff[g], this.s1, g);
+      this.output!.executeTo(this.s1, 0, this.res, 0);
+      const ls = Math.log(this.res[0] + 1e-12);
+      if (ls > this.guardMean + this.guardZ * Math.sqrt(this.guardVar)) {
+        this._trimmed++;
+        this.seen++;
+        if (this.seen === this.fmLen + this.cfg.adGrace) this._phase = "execute";
+        return;
+      }
+    }
     this.learn(x, off);
+    this.observeTrainingScore(this.res[0]);
     this.seen++;
     if (this.seen === this.fmLen + this.cfg.adGrace) this._phase = "execute";
+  }
+
+  // Running log-normal model of training scores: plain mean/variance over the warm-up, then exponentially
+  // weighted (the model improves as it learns, so old scores must be forgotten).
+  private observeTrainingScore(score: number): void {
+    if (this.guardZ === Number.POSITIVE_INFINITY) return;
+    const v = Math.log(score + 1e-12);
+    this.guardN++;
+    const a = this.guardN <= GUARD_WARMUP ? 1 / this.guardN : 1 - 0.5 ** (1 / GUARD_HALF_LIFE);
+    const d = v - this.guardMean;
+    this.guardMean += a * d;
+    this.guardVar = (1 - a) * (this.guardVar + a * d * d);
   }
 
   // One SGD step of every ensemble autoencoder, then of the output autoencoder on their training RMSEs.

@@ -50,6 +50,14 @@ export const KitNetDetectorConfig = z
       .max(0.2)
       .default(0.001)
       .describe("poisoning guard: share of the highest calibration scores dropped before the fit"),
+    trainingTrim: z
+      .number()
+      .min(0)
+      .max(0.2)
+      .default(0.001)
+      .describe(
+        "poisoning guard while training: share of extreme training packets (log-normal tail of running scores) not learnt",
+      ),
     continueTraining: z
       .boolean()
       .default(false)

@@ -40,6 +40,8 @@ export interface KitNetCalibration {
   /** Calibration scores dropped by the poisoning guard. */
   trimmed: number;
   samples: number;
+  /** Training packets the poisoning guard did not learn (extreme running scores). */
+  trainingTrimmed: number;
 }
 
 /** The KitNET detector plugin. One instance per packet stream, fed in time order. */
@@ -80,6 +82,7 @@ export class KitNetDetector implements VectorDetector {
         hiddenRatio: cfg.hiddenRatio,
         learningRate: cfg.learningRate,
         seed: cfg.seed,
+        trainingTrim: cfg.trainingTrim,
       });
     this.calScores = new Float64Array(cfg.calibrationPackets);
     this.expl = createExplanation(cfg.topFeatures);
@@ -204,6 +207,7 @@ export class KitNetDetector implements VectorDetector {
       chosen: use.ok ? use.value.fit.method : this.cfg.thresholdMethod,
       trimmed: use.ok ? use.value.trimmed : 0,
       samples: this.calScores.length,
+      trainingTrimmed: this.kit.trimmed,
     };
     if (this.cfg.continueTraining) this.kit.setTrainBelow(this._threshold);
   }
@@ -308,6 +312,7 @@ export class KitNetDetector implements VectorDetector {
       chosen: alert.method === "lognormal" ? "lognormal" : "spot",
       trimmed: 0,
       samples: 0,
+      trainingTrimmed: 0,
     };
     d.ignored = [...(meta.ignoredFeatures ?? [])];
     d.guardDecided = true;
