@@ -232,6 +232,27 @@ describe("vigil eval", () => {
     expect(text.out).toContain("ROC AUC");
   });
 
+  it("eval --detector iforest on a labelled CIC flow CSV reports per-family AUC and recall at the threshold", () => {
+    const r = vigil([
+      "eval",
+      "--detector",
+      "iforest",
+      sharedData("flows/cicids2017-improved/cicids2017-improved-dev.csv.gz"),
+      "--json",
+    ]);
+    expect(r.code).toBe(0);
+    const rep = JSON.parse(r.out);
+    expect(rep.types).toHaveLength(15);
+    expect(rep.metrics.atThreshold.tp + rep.metrics.atThreshold.fn).toBe(rep.items.attack);
+    const text = vigil([
+      "eval",
+      "--detector",
+      "iforest",
+      sharedData("flows/cicids2017-improved/cicids2017-improved-dev.csv.gz"),
+    ]);
+    expect(text.out).toMatch(/Portscan +5000 +\d+\.\d % +0\.99/);
+  });
+
   it("refuses a labels file without window columns", () => {
     const r = vigil(["eval", SMALL, "-l", sharedData("pcaps/lab/hosts.csv")]);
     expect(r.code).toBe(2);

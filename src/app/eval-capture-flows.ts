@@ -12,10 +12,9 @@ import {
   IForestDetectorConfig,
 } from "../detect/index.ts";
 import { CIC_COLUMNS } from "../flows/index.ts";
-import { classVsNegative, confusion, prAuc, rocAuc, tprAtFpr } from "../ml/index.ts";
 import type { VigilConfig } from "../schema/index.ts";
 import { analyzeCapture } from "./analyze.ts";
-import type { Metrics, TypeResult } from "./eval.ts";
+import { evalMetrics, type Metrics, type TypeResult, typeResults } from "./eval.ts";
 import { hostFlowOf } from "./flow-detections.ts";
 import { type AttackWindow, BENIGN, readAttackWindows, WindowLabeler } from "./labels.ts";
 
@@ -40,7 +39,13 @@ export interface CaptureFlowEvalReport {
   /** How items are labelled, in words. */
   labelRule: string;
   /** Flow records of the capture, and those starting before the first attack window. */
-  flows: { total: number; leadIn: number; leadInSeconds: number };
+  flows: {
+    total: number;
+    leadIn: number;
+    leadInSeconds: number;
+    /** For a flow table rather than a capture: which rows trained and calibrated, in words. */
+    pool?: string;
+  };
   items: { training: number; calibration: number; scored: number; attack: number; benign: number };
   threshold: {
     value: number;
@@ -65,6 +70,7 @@ export interface CaptureFlowEvalReport {
   elapsedS: number;
 }
 
+/** A flow of the capture: CIC features, host-profile numbers, start time and true type. */
 interface LabelledFlow {
   startUs: number;
   cic: Float64Array;
@@ -72,26 +78,8 @@ interface LabelledFlow {
   type: string;
 }
 
-function metricsOf(scores: Float64Array, labels: Uint8Array, threshold: number): Metrics {
-  const a = tprAtFpr(scores, labels, 0.001);
-  const b = tprAtFpr(scores, labels, 0.01);
-  return {
-    rocAuc: rocAuc(scores, labels),
-    prAuc: prAuc(scores, labels),
-    tprAtFpr0_1pct: { tpr: a.tpr, threshold: a.threshold },
-    tprAtFpr1pct: { tpr: b.tpr, threshold: b.threshold },
-    atThreshold: confusion(scores, labels, threshold),
-  };
-}
-
-function typeResults(scores: Float64Array, types: string[], threshold: number): TypeResult[] {
-  return classVsNegative(scores, types, BENIGN, threshold).map((c) => ({
-    type: c.name,
-    count: c.count,
-    recall: c.recall,
-    rocAuc: c.rocAuc,
-  }));
-}
+/** What the isolation forest is measured on: a flow's CIC features, start time and true type. */
+export type TypedFlow = Pick<LabelledFlow, "startUs" | "cic" | "type">;
 
 /** Mean share of blame per name over the `top` highest-scored attack items. */
 function blame(
@@ -172,15 +160,36 @@ export async function evalIForestCapture(
   const lead = leadIn(flows, windows.value);
   if (lead.n < 32) return err(noLeadIn(input, lead.n));
   const nTrain = Math.max(16, Math.round(lead.n * (opts.trainShare ?? 0.7)));
+  return ok({
+    ...scoreIForest(flows, nTrain, Math.max(10, lead.n - nTrain), opts.iforest ?? {}),
+    input,
+    labels: labelsPath,
+    labelRule:
+      "a flow takes the type of the window whose attacker/victim pair matches its addresses and whose time holds its first packet",
+    flows: { total: flows.length, leadIn: lead.n, leadInSeconds: lead.seconds },
+    elapsedS: (performance.now() - t0) / 1000,
+  });
+}
+
+/**
+ * The isolation-forest plugin as deployed, measured on flows in the given order: the first `nTrain` grow
+ * the forest, the next `nCal` calibrate its threshold, every later one is scored against its type.
+ */
+export function scoreIForest(
+  flows: readonly TypedFlow[],
+  nTrain: number,
+  nCal: number,
+  settings: Partial<IForestDetectorConfig>,
+): Omit<CaptureFlowEvalReport, "input" | "labels" | "labelRule" | "flows" | "elapsedS"> {
   const cfg = IForestDetectorConfig.parse({
-    ...opts.iforest,
+    ...settings,
     trainingFlows: nTrain,
     trainingSeconds: 0,
-    calibrationFlows: Math.max(10, lead.n - nTrain),
+    calibrationFlows: nCal,
     calibrationSeconds: 0,
   });
   const det = new IForestDetector(cfg, CIC_COLUMNS);
-  const scored: LabelledFlow[] = [];
+  const scored: TypedFlow[] = [];
   const sc: number[] = [];
   for (const f of flows) {
     const s = det.process(f.cic, f.startUs);
@@ -194,15 +203,10 @@ export async function evalIForestCapture(
   const thr = det.threshold;
   const cal = det.calibration;
   const attack = labels.reduce((a, b) => a + b, 0);
-  return ok({
+  return {
     detector: "iforest",
     modelVersion: det.modelVersion(),
-    input,
-    labels: labelsPath,
     unit: "flow",
-    labelRule:
-      "a flow takes the type of the window whose attacker/victim pair matches its addresses and whose time holds its first packet",
-    flows: { total: flows.length, leadIn: lead.n, leadInSeconds: lead.seconds },
     items: {
       training: det.trainedOn.flows,
       calibration: det.trainedOn.calibrationFlows,
@@ -218,11 +222,10 @@ export async function evalIForestCapture(
       lognormal: cal?.lognormal?.threshold ?? null,
       trimmed: cal?.trimmed ?? 0,
     },
-    metrics: metricsOf(scores, labels, thr),
+    metrics: evalMetrics(scores, labels, thr),
     types: typeResults(scores, types, thr),
     topExplained: blame(scores, labels, (i) => det.explain(scored[i]!.cic, scores[i]!, 5).features),
-    elapsedS: (performance.now() - t0) / 1000,
-  });
+  };
 }
 
 /**
@@ -339,7 +342,7 @@ export async function evalClustersCapture(
       sizes: cal?.clusterSizes ?? [],
       windowS,
     },
-    metrics: metricsOf(scores, labels, thr),
+    metrics: evalMetrics(scores, labels, thr),
     types: typeResults(scores, types, thr),
     topExplained: blame(scores, labels, (i) => det.explain(out[i]!).features),
     elapsedS: (performance.now() - t0) / 1000,

@@ -123,7 +123,8 @@ class Growable {
   }
 }
 
-function metrics(scores: Float64Array, labels: Uint8Array, threshold: number): Metrics {
+/** ROC/PR AUC, TPR at 0.1 % and 1 % FPR, and the confusion matrix at `threshold`. */
+export function evalMetrics(scores: Float64Array, labels: Uint8Array, threshold: number): Metrics {
   const a = tprAtFpr(scores, labels, 0.001);
   const b = tprAtFpr(scores, labels, 0.01);
   return {
@@ -135,7 +136,8 @@ function metrics(scores: Float64Array, labels: Uint8Array, threshold: number): M
   };
 }
 
-function typeResults(scores: Float64Array, types: string[], threshold: number): TypeResult[] {
+/** Per attack type: count, recall at `threshold`, and ROC AUC against every benign item. */
+export function typeResults(scores: Float64Array, types: string[], threshold: number): TypeResult[] {
   return classVsNegative(scores, types, BENIGN, threshold).map((c) => ({
     type: c.name,
     count: c.count,
@@ -236,9 +238,9 @@ export async function evalKitNet(
       trainingTrimmed: cal?.trainingTrimmed ?? 0,
     },
     ignoredFeatures: [...det.ignoredFeatures],
-    packetLevel: metrics(sc, labels, thr),
+    packetLevel: evalMetrics(sc, labels, thr),
     packetTypes: typeResults(sc, types, thr),
-    flowLevel: { flows: fsc.length, ...metrics(fsc, flabels, thr) },
+    flowLevel: { flows: fsc.length, ...evalMetrics(fsc, flabels, thr) },
     flowTypes: typeResults(fsc, flowTypes, thr),
     alerts: {
       suppressionS: det.info.suppressionS,

@@ -1,5 +1,5 @@
 // Text rendering of a `vigil eval` report.
-import type { CaptureFlowEvalReport, EvalReport, FlowEvalReport, Metrics, TypeResult } from "../app/index.ts";
+import type { CaptureFlowEvalReport, EvalReport, Metrics, TypeResult } from "../app/index.ts";
 
 const pct = (x: number): string => (Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : "-");
 const num = (x: number): string => (Number.isFinite(x) ? x.toFixed(4) : "-");
@@ -60,23 +60,6 @@ function alertLines(a: EvalReport["alerts"]): string[] {
   ];
 }
 
-export function formatFlowEval(r: FlowEvalReport): string {
-  const w = Math.max(6, ...r.families.map((f) => f.family.length));
-  return [
-    `Vigil eval: isolation forest over ${r.features} CIC flow features of ${r.input}`,
-    `  rows       ${r.rows.total}: ${r.rows.training} earliest benign flows to train (until ${r.trainedUntil}), ${r.rows.scored} scored (${r.rows.attack} attack, ${r.rows.benignHeldOut} benign)`,
-    `  overall    ROC AUC ${num(r.overall.rocAuc)}   PR AUC ${num(r.overall.prAuc)}   TPR at FPR 1 % ${pct(r.overall.tprAtFpr1pct)}`,
-    `  per family (against the held-out benign flows)`,
-    `    ${"family".padEnd(w)}  ${"flows".padStart(6)}  ${"ROC AUC".padStart(8)}  ${"PR AUC".padStart(8)}`,
-    ...r.families.map(
-      (f) =>
-        `    ${f.family.padEnd(w)}  ${String(f.flows).padStart(6)}  ${num(f.rocAuc).padStart(8)}  ${num(f.prAuc).padStart(8)}`,
-    ),
-    `  most blamed features (top attack flows): ${r.topExplained.map((t) => `${t.feature} ${pct(t.share)}`).join(", ")}`,
-  ].join("\n");
-}
-
-/** `vigil eval --detector iforest|clusters CAPTURE -l labels.csv`: Vigil's own flows of a labelled capture. */
 export function formatCaptureFlowEval(r: CaptureFlowEvalReport): string {
   const t = r.threshold;
   const c = r.clusters;
@@ -84,7 +67,9 @@ export function formatCaptureFlowEval(r: CaptureFlowEvalReport): string {
   return [
     `Vigil eval: ${r.detector} (${r.modelVersion}) per ${r.unit} on ${r.input}`,
     `  labels     ${r.labels}: ${r.labelRule}`,
-    `  flows      ${r.flows.total} records; ${r.flows.leadIn} start in the ${r.flows.leadInSeconds.toFixed(1)} s before the first attack window (the benign lead-in)`,
+    r.flows.pool === undefined
+      ? `  flows      ${r.flows.total} records; ${r.flows.leadIn} start in the ${r.flows.leadInSeconds.toFixed(1)} s before the first attack window (the benign lead-in)`
+      : `  flows      ${r.flows.total} rows; ${r.flows.pool}`,
     `  training   ${r.items.training} ${units} to train${r.items.calibration > 0 ? `, ${r.items.calibration} to calibrate` : ""}; ${r.items.scored} scored (${r.items.attack} attack, ${r.items.benign} benign)`,
     ...(c
       ? [
