@@ -34,7 +34,7 @@ import {
 import { configRows, formatConfig, loadConfig } from "../config/index.ts";
 import { isVigilError, VigilError } from "../core/index.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
-import { formatCaptureFlowEval, formatEval, formatFlowEval } from "./format-eval.ts";
+import { formatCaptureFlowEval, formatEval } from "./format-eval.ts";
 import { formatSummary } from "./format-summary.ts";
 import { progressBar } from "./progress.ts";
 
@@ -596,7 +596,9 @@ program
           return;
         }
         const rep = unwrap(evalIsolationForest(capture, share));
-        process.stdout.write(o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatFlowEval(rep)}\n`);
+        process.stdout.write(
+          o.json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatCaptureFlowEval(rep)}\n`,
+        );
         return;
       }
       if (!o.labels)
