@@ -14,7 +14,7 @@ import {
 import { CIC_COLUMNS } from "../flows/index.ts";
 import type { VigilConfig } from "../schema/index.ts";
 import { analyzeCapture } from "./analyze.ts";
-import { evalMetrics, type Metrics, type TypeResult, typeResults } from "./eval.ts";
+import { evalMetrics, type Metrics, type TypeResult, thresholdReport, typeResults } from "./eval.ts";
 import { hostFlowOf } from "./flow-detections.ts";
 import { type AttackWindow, BENIGN, readAttackWindows, WindowLabeler } from "./labels.ts";
 
@@ -137,6 +137,21 @@ function leadIn(
   return { n, seconds, firstAttackUs };
 }
 
+/** The labelled flows of a capture, its attack windows and its benign lead-in. */
+async function readLabelledCapture(
+  input: string,
+  labelsPath: string,
+  opts: CaptureFlowEvalOptions,
+): Promise<
+  Result<{ flows: LabelledFlow[]; windows: AttackWindow[]; lead: ReturnType<typeof leadIn> }, VigilError>
+> {
+  const windows = readAttackWindows(labelsPath);
+  if (!windows.ok) return err(windows.error);
+  const read = await labelledFlows(input, windows.value, opts);
+  if (!read.ok) return err(read.error);
+  return ok({ flows: read.value, windows: windows.value, lead: leadIn(read.value, windows.value) });
+}
+
 function noLeadIn(input: string, n: number): VigilError {
   return new VigilError(
     "usage",
@@ -152,12 +167,9 @@ export async function evalIForestCapture(
   opts: CaptureFlowEvalOptions,
 ): Promise<Result<CaptureFlowEvalReport, VigilError>> {
   const t0 = performance.now();
-  const windows = readAttackWindows(labelsPath);
-  if (!windows.ok) return err(windows.error);
-  const read = await labelledFlows(input, windows.value, opts);
+  const read = await readLabelledCapture(input, labelsPath, opts);
   if (!read.ok) return err(read.error);
-  const flows = read.value;
-  const lead = leadIn(flows, windows.value);
+  const { flows, lead } = read.value;
   if (lead.n < 32) return err(noLeadIn(input, lead.n));
   const nTrain = Math.max(16, Math.round(lead.n * (opts.trainShare ?? 0.7)));
   return ok({
@@ -214,14 +226,7 @@ export function scoreIForest(
       attack,
       benign: scores.length - attack,
     },
-    threshold: {
-      value: thr,
-      method: cal?.chosen ?? cfg.thresholdMethod,
-      falseAlarmRate: cfg.falseAlarmRate,
-      spot: cal?.spot?.threshold ?? null,
-      lognormal: cal?.lognormal?.threshold ?? null,
-      trimmed: cal?.trimmed ?? 0,
-    },
+    threshold: thresholdReport(thr, cal, cfg),
     metrics: evalMetrics(scores, labels, thr),
     types: typeResults(scores, types, thr),
     topExplained: blame(scores, labels, (i) => det.explain(scored[i]!.cic, scores[i]!, 5).features),
@@ -266,12 +271,9 @@ export async function evalClustersCapture(
   opts: CaptureFlowEvalOptions,
 ): Promise<Result<CaptureFlowEvalReport, VigilError>> {
   const t0 = performance.now();
-  const windows = readAttackWindows(labelsPath);
-  if (!windows.ok) return err(windows.error);
-  const read = await labelledFlows(input, windows.value, opts);
+  const read = await readLabelledCapture(input, labelsPath, opts);
   if (!read.ok) return err(read.error);
-  const flows = read.value;
-  const lead = leadIn(flows, windows.value);
+  const { flows, lead, windows } = read.value;
   const windowS = opts.clusters?.windowS ?? 10;
   // Host windows hold the flows that ended in them: windows ending before the first attack train.
   const byEnd = flows.slice().sort((a, b) => flowEndUs(a.host) - flowEndUs(b.host));
@@ -302,7 +304,7 @@ export async function evalClustersCapture(
     const k = `${String(w.host)}|${Math.round((w.startUs - originUs) / windowUs)}`;
     return hostWindowType(
       { host: String(w.host), startUs: w.startUs, endUs: w.endUs },
-      windows.value,
+      windows,
       typesAt.get(k) ?? new Map(),
     );
   });
@@ -327,15 +329,7 @@ export async function evalClustersCapture(
       attack,
       benign: scores.length - attack,
     },
-    threshold: {
-      value: thr,
-      method: cal?.chosen ?? cfg.thresholdMethod,
-      falseAlarmRate: cfg.falseAlarmRate,
-      spot: cal?.spot?.threshold ?? null,
-      lognormal: cal?.lognormal?.threshold ?? null,
-      quantile: cal?.quantile ?? null,
-      trimmed: cal?.trimmed ?? 0,
-    },
+    threshold: { ...thresholdReport(thr, cal, cfg), quantile: cal?.quantile ?? null },
     clusters: {
       k: cal?.k ?? 0,
       silhouettes: cal?.silhouettes ?? [],

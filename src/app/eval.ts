@@ -123,6 +123,34 @@ class Growable {
   }
 }
 
+/** The threshold part of an eval report, from a detector's calibration (both tail fits, the chosen one). */
+export function thresholdReport(
+  value: number,
+  cal: {
+    chosen: string;
+    spot: { threshold: number } | null;
+    lognormal: { threshold: number } | null;
+    trimmed: number;
+  } | null,
+  cfg: { thresholdMethod: string; falseAlarmRate: number },
+): {
+  value: number;
+  method: string;
+  falseAlarmRate: number;
+  spot: number | null;
+  lognormal: number | null;
+  trimmed: number;
+} {
+  return {
+    value,
+    method: cal?.chosen ?? cfg.thresholdMethod,
+    falseAlarmRate: cfg.falseAlarmRate,
+    spot: cal?.spot?.threshold ?? null,
+    lognormal: cal?.lognormal?.threshold ?? null,
+    trimmed: cal?.trimmed ?? 0,
+  };
+}
+
 /** ROC/PR AUC, TPR at 0.1 % and 1 % FPR, and the confusion matrix at `threshold`. */
 export function evalMetrics(scores: Float64Array, labels: Uint8Array, threshold: number): Metrics {
   const a = tprAtFpr(scores, labels, 0.001);
@@ -228,15 +256,7 @@ export async function evalKitNet(
     input,
     labels: labelsPath,
     packets: { total, training, scored: sc.length, attack, benign: sc.length - attack },
-    threshold: {
-      value: thr,
-      method: cal?.chosen ?? kcfg.thresholdMethod,
-      falseAlarmRate: kcfg.falseAlarmRate,
-      spot: cal?.spot?.threshold ?? null,
-      lognormal: cal?.lognormal?.threshold ?? null,
-      trimmed: cal?.trimmed ?? 0,
-      trainingTrimmed: cal?.trainingTrimmed ?? 0,
-    },
+    threshold: { ...thresholdReport(thr, cal, kcfg), trainingTrimmed: cal?.trainingTrimmed ?? 0 },
     ignoredFeatures: [...det.ignoredFeatures],
     packetLevel: evalMetrics(sc, labels, thr),
     packetTypes: typeResults(sc, types, thr),
