@@ -14,7 +14,14 @@ import {
 import { CIC_COLUMNS } from "../flows/index.ts";
 import type { VigilConfig } from "../schema/index.ts";
 import { analyzeCapture } from "./analyze.ts";
-import { evalMetrics, type Metrics, type TypeResult, thresholdReport, typeResults } from "./eval.ts";
+import {
+  evalMetrics,
+  type Metrics,
+  type ThresholdReport,
+  type TypeResult,
+  thresholdReport,
+  typeResults,
+} from "./eval.ts";
 import { hostFlowOf } from "./flow-detections.ts";
 import { type AttackWindow, BENIGN, readAttackWindows, WindowLabeler } from "./labels.ts";
 
@@ -47,15 +54,7 @@ export interface CaptureFlowEvalReport {
     pool?: string;
   };
   items: { training: number; calibration: number; scored: number; attack: number; benign: number };
-  threshold: {
-    value: number;
-    method: string;
-    falseAlarmRate: number;
-    spot: number | null;
-    lognormal: number | null;
-    quantile?: number | null;
-    trimmed: number;
-  };
+  threshold: ThresholdReport & { quantile?: number | null };
   /** Behaviour clusters: the k chosen and the silhouettes tried. */
   clusters?: {
     k: number;

@@ -40,13 +40,7 @@ export interface EvalReport {
   input: string;
   labels: string;
   packets: { total: number; training: number; scored: number; attack: number; benign: number };
-  threshold: {
-    value: number;
-    method: string;
-    falseAlarmRate: number;
-    spot: number | null;
-    lognormal: number | null;
-    trimmed: number;
+  threshold: ThresholdReport & {
     /** Training packets left out by the poisoning guard. */
     trainingTrimmed: number;
   };
@@ -123,6 +117,17 @@ class Growable {
   }
 }
 
+/** A calibrated threshold as reported: the value in use, how it was chosen, both tail fits. */
+export interface ThresholdReport {
+  value: number;
+  method: string;
+  falseAlarmRate: number;
+  spot: number | null;
+  lognormal: number | null;
+  /** Calibration scores dropped by the poisoning guard before the fit. */
+  trimmed: number;
+}
+
 /** The threshold part of an eval report, from a detector's calibration (both tail fits, the chosen one). */
 export function thresholdReport(
   value: number,
@@ -133,14 +138,7 @@ export function thresholdReport(
     trimmed: number;
   } | null,
   cfg: { thresholdMethod: string; falseAlarmRate: number },
-): {
-  value: number;
-  method: string;
-  falseAlarmRate: number;
-  spot: number | null;
-  lognormal: number | null;
-  trimmed: number;
-} {
+): ThresholdReport {
   return {
     value,
     method: cal?.chosen ?? cfg.thresholdMethod,
