@@ -9,6 +9,7 @@ import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
 import { type DetectionSummary, KitNetRunner } from "./detections.ts";
 import { type FlowDetectorOptions, FlowDetectorsRunner } from "./flow-detections.ts";
 import { PacketPath } from "./packet-path.ts";
+import { analyzeSharded } from "./shard/index.ts";
 import {
   type AnomalyCount,
   FlowCounters,
@@ -38,6 +39,11 @@ export interface AnalyzeOptions {
   /** Awaited after each batch (output backpressure). */
   afterBatch?: () => Promise<void> | void;
   signal?: AbortSignal;
+  /**
+   * Worker threads (default 1: this thread only). With N > 1 the packets are sharded by their address pair
+   * over N workers, each with its own flow table, AfterImage and detectors (see docs/adr/0004).
+   */
+  workers?: number;
 }
 
 /** What `vigil analyze` prints (text or --json). Field names are a stable contract. */
@@ -176,5 +182,7 @@ export async function analyzeCapture(
     bufferBytes: opts.config.capture.bufferBytes,
   });
   if (!opened.ok) return err(opened.error);
-  return ok(await analyzeReader(opened.value, typeof input === "string" ? input : "(stream)", opts));
+  const name = typeof input === "string" ? input : "(stream)";
+  if ((opts.workers ?? 1) > 1) return ok(await analyzeSharded(opened.value, name, opts));
+  return ok(await analyzeReader(opened.value, name, opts));
 }

@@ -206,6 +206,11 @@ program
   .option("--host-window <s>", "behaviour clusters: host window length in seconds (default 60)", (v) =>
     positiveInt("--host-window", v),
   )
+  .option(
+    "--workers <n>",
+    "worker threads, packets sharded by address pair (default 1; each shard trains its own detectors)",
+    (v) => positiveInt("--workers", v),
+  )
   .addHelpText(
     "after",
     "\nThe summary lists packets, protocols, flows by service and state, anomalies, top talkers and ports,\n" +
@@ -231,6 +236,7 @@ program
         flowTraining?: number;
         hostWindow?: number;
         baseline?: string;
+        workers?: number;
       },
       cmd: Command,
     ) => {
@@ -274,6 +280,7 @@ program
           noFlows: !o.flows,
           onProgress: (p) => bar.update(p),
           signal,
+          ...(o.workers ? { workers: o.workers } : {}),
           ...kitnet,
           ...(flowDetectors ? { flowDetectors } : {}),
           ...(events
