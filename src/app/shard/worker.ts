@@ -3,7 +3,7 @@
 // analyze-sharded.ts; in a worker thread whose workerData is a ShardWorkerData it runs on import.
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { ANOMALY_NAMES } from "../../decode/index.ts";
-import { KitNetDetector, KitNetDetectorConfig } from "../../detect/index.ts";
+import { IForestDetectorConfig, KitNetDetector, KitNetDetectorConfig } from "../../detect/index.ts";
 import { afterImageFeatureNames } from "../../features/index.ts";
 import type { FlowRecord } from "../../flows/index.ts";
 import type { DetectionEvent } from "../../schema/index.ts";
@@ -18,6 +18,37 @@ import {
   type ShardWorkerData,
   type ToWorker,
 } from "./protocol.ts";
+
+/**
+ * Training lengths counted in packets or flows, divided among the shards: together the shards then learn
+ * from about as much of the capture's start as one thread would (a shard sees 1/N of the packets), so a
+ * benign lead-in long enough for one thread is long enough for N. Never below the settings' minimums.
+ */
+export function perShardTraining(
+  kitnet: Partial<KitNetDetectorConfig>,
+  shards: number,
+): Partial<KitNetDetectorConfig> {
+  const k = KitNetDetectorConfig.parse(kitnet);
+  const div = (v: number, min: number): number => Math.max(min, Math.ceil(v / shards));
+  return {
+    ...k,
+    fmGrace: div(k.fmGrace, 10),
+    adGrace: div(k.adGrace, 10),
+    calibrationPackets: div(k.calibrationPackets, 100),
+  };
+}
+
+function perShardFlows(
+  iforest: Partial<IForestDetectorConfig>,
+  shards: number,
+): Partial<IForestDetectorConfig> {
+  const f = IForestDetectorConfig.parse(iforest);
+  return {
+    ...f,
+    trainingFlows: Math.max(16, Math.ceil(f.trainingFlows / shards)),
+    calibrationFlows: Math.max(10, Math.ceil(f.calibrationFlows / shards)),
+  };
+}
 
 /** The worker's state for one run: the packet path and detectors of one shard. */
 export class ShardRunner {
@@ -49,10 +80,22 @@ export class ShardRunner {
       );
       if (!det.ok) throw det.error;
       kit = new KitNetRunner(det.value, cfg, 20, onDetection, d.kitnet.origin ?? "loaded");
-    } else if (d.kitnet) kit = new KitNetRunner(d.kitnet.settings, cfg, 20, onDetection);
+    } else if (d.kitnet) {
+      kit = new KitNetRunner(perShardTraining(d.kitnet.settings, d.shards), cfg, 20, onDetection);
+    }
     this.kit = kit;
+    const fdo = d.flowDetectors;
     const fd =
-      d.flowDetectors && !d.noFlows ? new FlowDetectorsRunner(d.flowDetectors, cfg, 20, onDetection) : null;
+      fdo && !d.noFlows
+        ? new FlowDetectorsRunner(
+            fdo.iforest
+              ? { ...fdo, iforest: perShardFlows(fdo.iforest as Partial<IForestDetectorConfig>, d.shards) }
+              : fdo,
+            cfg,
+            20,
+            onDetection,
+          )
+        : null;
     this.fd = fd;
     const counters = this.flowCounters;
     const first = this.anomalyFirst;
