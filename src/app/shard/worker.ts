@@ -6,7 +6,7 @@ import { ANOMALY_NAMES } from "../../decode/index.ts";
 import { IForestDetectorConfig, KitNetDetector, KitNetDetectorConfig } from "../../detect/index.ts";
 import { afterImageFeatureNames } from "../../features/index.ts";
 import type { FlowRecord } from "../../flows/index.ts";
-import type { DetectionEvent } from "../../schema/index.ts";
+import type { DetectionEvent, VigilConfig } from "../../schema/index.ts";
 import { KitNetRunner } from "../detections.ts";
 import { FlowDetectorsRunner } from "../flow-detections.ts";
 import { PacketPath } from "../packet-path.ts";
@@ -50,6 +50,24 @@ function perShardFlows(
   };
 }
 
+/**
+ * The caps of tables keyed by an address pair or finer (flows, AfterImage channels and sockets) divided
+ * among the shards, which partition those keys: together the shards hold as many as one thread, in about
+ * the same memory. Host-keyed tables keep their caps: a host talks to peers in every shard.
+ */
+export function perShardCaps(cfg: VigilConfig, shards: number): VigilConfig {
+  const div = (v: number): number => Math.max(16, Math.ceil(v / shards));
+  return {
+    ...cfg,
+    flows: { ...cfg.flows, capacity: div(cfg.flows.capacity) },
+    afterimage: {
+      ...cfg.afterimage,
+      maxChannels: div(cfg.afterimage.maxChannels),
+      maxSockets: div(cfg.afterimage.maxSockets),
+    },
+  };
+}
+
 /** The worker's state for one run: the packet path and detectors of one shard. */
 export class ShardRunner {
   private readonly d: ShardWorkerData;
@@ -69,7 +87,7 @@ export class ShardRunner {
 
   constructor(d: ShardWorkerData) {
     this.d = d;
-    const cfg = d.config;
+    const cfg = perShardCaps(d.config, d.shards);
     const onDetection = d.wantDetections ? (ev: DetectionEvent) => this.detections.push(ev) : undefined;
     let kit: KitNetRunner | null = null;
     if (d.kitnet?.model !== undefined) {
