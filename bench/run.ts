@@ -18,21 +18,31 @@ const mix = await ensureMix(packets);
 const benign = await ensureMix(packets, "benign", BENIGN_SOURCES);
 const spoof = await ensureSpoofed(spoofed);
 
-// Stages run as one esbuild bundle, as Vigil ships, not through tsx's on-the-fly transform.
+// Stages run as esbuild bundles, as Vigil ships, not through tsx's on-the-fly transform. The sharded run
+// starts its workers from shard-worker.mjs beside its own bundle (see src/app/shard/analyze-sharded.ts).
 const STAGE = resolve(BENCH_DIR, "stage.mjs");
-await build({
-  entryPoints: [resolve(import.meta.dirname, "stage.ts")],
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  packages: "external",
-  outfile: STAGE,
-  logLevel: "warning",
-});
+const SHARDED = resolve(BENCH_DIR, "sharded.mjs");
+for (const [entry, outfile] of [
+  [resolve(import.meta.dirname, "stage.ts"), STAGE],
+  [resolve(import.meta.dirname, "sharded.ts"), SHARDED],
+  [resolve(import.meta.dirname, "../src/app/shard/worker.ts"), resolve(BENCH_DIR, "shard-worker.mjs")],
+] as const) {
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    packages: "external",
+    outfile,
+    logLevel: "warning",
+  });
+}
 
+/** One run in a fresh process: a stage of stage.ts, or "sharded:N" (bench/sharded.ts with N workers). */
 function once(stage: string, file: string): Record<string, unknown> {
-  const r = spawnSync(process.execPath, [STAGE, stage, file], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const args = stage.startsWith("sharded:") ? [SHARDED, stage.slice(8), file] : [STAGE, stage, file];
+  const r = spawnSync(process.execPath, args, { encoding: "utf8", maxBuffer: 1 << 24 });
   if (r.status !== 0) throw new Error(`bench stage ${stage} failed: ${r.stderr}`);
   return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
 }
@@ -59,6 +69,21 @@ for (const [name, stage, file] of [
   ["benign: (c) decode + AfterImage", "afterimage", benign],
   ["spoofed 1M sources: decode + flows", "flows", spoof],
   ["spoofed 1M sources: decode + AfterImage", "afterimage", spoof],
+  // Acceptance point 7 of issue 3: after training, one core, then sharded over worker threads.
+  ["mix: (d) decode + AfterImage + KitNET score", "kitnet", mix],
+  ["mix: (d) … KitNET score, 32-vector batches", "kitnet-batch", mix],
+  ["mix: (d) … KitNET score, f32 kernel (opt-in)", "kitnet-f32", mix],
+  ["mix: (d) … KitNET score, f32, 32-vector batches", "kitnet-f32-batch", mix],
+  ["benign: (d) decode + AfterImage + KitNET score", "kitnet", benign],
+  ["benign: (d) … KitNET score, 32-vector batches", "kitnet-batch", benign],
+  ["benign: (d) … KitNET score, f32 kernel (opt-in)", "kitnet-f32", benign],
+  ["benign: (d) … KitNET score, f32, 32-vector batches", "kitnet-f32-batch", benign],
+  ["mix: (e) vigil analyze pipeline, one thread (loaded model)", "sharded:0", mix],
+  ["mix: (e) sharded, 1 worker (+ main thread)", "sharded:1", mix],
+  ["mix: (e) sharded, 2 workers (+ main thread)", "sharded:2", mix],
+  ["benign: (e) vigil analyze pipeline, one thread (loaded model)", "sharded:0", benign],
+  ["benign: (e) sharded, 1 worker (+ main thread)", "sharded:1", benign],
+  ["benign: (e) sharded, 2 workers (+ main thread)", "sharded:2", benign],
 ] as const) {
   if (only && !name.includes(only) && stage !== only) continue;
   const r = measure(stage, file);
@@ -72,7 +97,12 @@ for (const [name, stage, file] of [
   if ((r.flowsEmitted as number) > 0) {
     extra.push(`${((r.packets as number) / (r.flowsEmitted as number)).toFixed(1)} packets/flow`);
   }
-  const quarters = (r.rssMiBAtQuarters as (number | null)[]).join(" / ");
+  if (r.cpuSeconds)
+    extra.push(`${(((r.cpuSeconds as number) * 1e6) / (r.packets as number)).toFixed(2)} µs CPU/packet`);
+  const shards = r.shards as { packets: number }[] | undefined;
+  if (shards && shards.length > 1)
+    extra.push(`shards ${shards.map((x) => fmt(x.packets)).join(" / ")} packets`);
+  const quarters = ((r.rssMiBAtQuarters as (number | null)[] | undefined) ?? []).join(" / ");
   rows.push(
     `| ${name} | ${fmt(r.packets as number)} | ${fmt(r.pps as number)} (${fmt(r.lo)}–${fmt(r.hi)}) | ${fmt(r.maxRssMiB as number)} | ${quarters} | ${extra.join(", ")} |`,
   );
