@@ -70,6 +70,12 @@ export const KitNetDetectorConfig = z
       .describe(
         "ignore damped counts (weight features) whose half-life exceeds 1/k of the training span (0: keep all)",
       ),
+    kernel: z
+      .enum(["auto", "js", "f32"])
+      .default("auto")
+      .describe(
+        "scoring kernel: auto (WebAssembly, bit-identical to js), js, or f32 (faster; scores differ in the 6th digit)",
+      ),
     topFeatures: z.number().int().min(1).max(32).default(5).describe("features named in each explanation"),
   })
   .strict();

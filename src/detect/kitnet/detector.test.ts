@@ -107,4 +107,19 @@ describe("KitNetDetector", () => {
     const other = KitNetDetector.fromModel(saved.value, CFG, AFTERIMAGE_FEATURE_NAMES.slice(0, 23));
     expect(!other.ok && other.error.message).toMatch(/feature schema/);
   });
+
+  it("scores with the opt-in f32 kernel within a millionth of the exact one", () => {
+    const exact = trained();
+    const fast = new KitNetDetector({ ...CFG, kernel: "f32" }, AFTERIMAGE_FEATURE_NAMES);
+    vectors(1, CFG.fmGrace + CFG.adGrace + CFG.calibrationPackets).forEach((x, i) => {
+      fast.process(x, i * 1000);
+    });
+    // Training does not use the kernel; calibration scores do, so the thresholds differ only slightly.
+    expect(Math.abs(fast.threshold - exact.threshold)).toBeLessThanOrEqual(1e-5 * exact.threshold);
+    for (const [i, x] of vectors(13, 100, 1).entries()) {
+      const a = exact.process(x, 6e9 + i);
+      const b = fast.process(x, 6e9 + i);
+      expect(Math.abs(a - b)).toBeLessThanOrEqual(1e-5 * Math.abs(a));
+    }
+  });
 });

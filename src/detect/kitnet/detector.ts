@@ -83,7 +83,9 @@ export class KitNetDetector implements VectorDetector {
         learningRate: cfg.learningRate,
         seed: cfg.seed,
         trainingTrim: cfg.trainingTrim,
+        kernel: cfg.kernel,
       });
+    if (trained) trained.setKernel(cfg.kernel);
     this.calScores = new Float64Array(cfg.calibrationPackets);
     this.expl = createExplanation(cfg.topFeatures);
     this.featMean = new Float64Array(n);
