@@ -6,17 +6,11 @@ import type { KitNetDetector, KitNetDetectorConfig } from "../detect/index.ts";
 import type { FlowRecord } from "../flows/index.ts";
 import { runBatches, type SourceProgress } from "../pipeline/index.ts";
 import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
-import { type DetectionSummary, KitNetRunner } from "./detections.ts";
+import { KitNetRunner } from "./detections.ts";
 import { type FlowDetectorOptions, FlowDetectorsRunner } from "./flow-detections.ts";
 import { PacketPath } from "./packet-path.ts";
 import { analyzeSharded } from "./shard/index.ts";
-import {
-  type AnomalyCount,
-  FlowCounters,
-  type PortCount,
-  type ProtocolCounts,
-  type Talker,
-} from "./summary.ts";
+import { type AnalysisSummary, FlowCounters } from "./summary.ts";
 
 export interface AnalyzeOptions {
   config: VigilConfig;
@@ -44,45 +38,6 @@ export interface AnalyzeOptions {
    * over N workers, each with its own flow table, AfterImage and detectors (see docs/adr/0004).
    */
   workers?: number;
-}
-
-/** What `vigil analyze` prints (text or --json). Field names are a stable contract. */
-export interface AnalysisSummary {
-  input: string;
-  format: string;
-  linkTypes: string[];
-  packets: number;
-  /** Bytes on the wire and bytes captured. */
-  bytes: number;
-  capturedBytes: number;
-  /** First and last packet, seconds since epoch; null for an empty capture. */
-  start: number | null;
-  end: number | null;
-  durationS: number;
-  outOfOrderPackets: number;
-  protocols: ProtocolCounts;
-  flows: {
-    total: number;
-    interimRecords: number;
-    byProto: Record<string, number>;
-    byService: Record<string, number>;
-    byState: Record<string, number>;
-    byEndReason: Record<string, number>;
-    evicted: number;
-    bytesPerFlow: number;
-  } | null;
-  anomalies: AnomalyCount[];
-  captureAnomalies: Record<string, number>;
-  topTalkers: Talker[];
-  topPorts: PortCount[];
-  /** Wall time of the run and packets per second achieved. */
-  elapsedS: number;
-  packetsPerS: number;
-  aborted: boolean;
-  /** The benign capture the detectors learnt from (`--baseline`), when one was given. */
-  baseline?: { input: string; packets: number; flows: number; durationS: number };
-  /** Detector results, when detectors ran. */
-  detections?: DetectionSummary[];
 }
 
 /** Runs an open capture reader through the packet path and summarises it. */
@@ -186,3 +141,5 @@ export async function analyzeCapture(
   if ((opts.workers ?? 1) > 1) return ok(await analyzeSharded(opened.value, name, opts));
   return ok(await analyzeReader(opened.value, name, opts));
 }
+
+export type { AnalysisSummary } from "./summary.ts";

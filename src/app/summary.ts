@@ -2,6 +2,7 @@
 import { KeyTable } from "../core/index.ts";
 import { ANOMALY_NAMES, anomalyDescription, type DecodedPacket, formatAddress } from "../decode/index.ts";
 import type { FlowRecord } from "../flows/index.ts";
+import type { DetectionSummary } from "./detections.ts";
 
 export interface ProtocolCounts {
   ipv4: number;
@@ -202,4 +203,43 @@ export class FlowCounters {
         return { proto: key >= 65536 ? "udp" : "tcp", port: key % 65536, flows: e.flows, service };
       });
   }
+}
+
+/** What `vigil analyze` prints (text or --json). Field names are a stable contract. */
+export interface AnalysisSummary {
+  input: string;
+  format: string;
+  linkTypes: string[];
+  packets: number;
+  /** Bytes on the wire and bytes captured. */
+  bytes: number;
+  capturedBytes: number;
+  /** First and last packet, seconds since epoch; null for an empty capture. */
+  start: number | null;
+  end: number | null;
+  durationS: number;
+  outOfOrderPackets: number;
+  protocols: ProtocolCounts;
+  flows: {
+    total: number;
+    interimRecords: number;
+    byProto: Record<string, number>;
+    byService: Record<string, number>;
+    byState: Record<string, number>;
+    byEndReason: Record<string, number>;
+    evicted: number;
+    bytesPerFlow: number;
+  } | null;
+  anomalies: AnomalyCount[];
+  captureAnomalies: Record<string, number>;
+  topTalkers: Talker[];
+  topPorts: PortCount[];
+  /** Wall time of the run and packets per second achieved. */
+  elapsedS: number;
+  packetsPerS: number;
+  aborted: boolean;
+  /** The benign capture the detectors learnt from (`--baseline`), when one was given. */
+  baseline?: { input: string; packets: number; flows: number; durationS: number };
+  /** Detector results, when detectors ran. */
+  detections?: DetectionSummary[];
 }

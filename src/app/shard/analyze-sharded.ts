@@ -13,7 +13,7 @@ import type { DetectionEvent, VigilConfig } from "../../schema/index.ts";
 import type { DetectionSummary } from "../detections.ts";
 import type { FlowDetectorOptions } from "../flow-detections.ts";
 import { decodeFromBatch } from "../packet-path.ts";
-import type { AnomalyCount, PortCount, ProtocolCounts, Talker } from "../summary.ts";
+import type { AnalysisSummary, AnomalyCount, PortCount, ProtocolCounts, Talker } from "../summary.ts";
 import { quickShard, shardOf } from "./hash.ts";
 import {
   type FromWorker,
@@ -42,40 +42,11 @@ export interface ShardedOptions {
   onKitNetModel?: unknown;
 }
 
-/** The run's summary: the fields of AnalysisSummary (analyze.ts), merged over the shards. */
-export interface ShardedSummary {
-  input: string;
-  format: string;
-  linkTypes: string[];
-  packets: number;
-  bytes: number;
-  capturedBytes: number;
-  start: number | null;
-  end: number | null;
-  durationS: number;
-  outOfOrderPackets: number;
-  protocols: ProtocolCounts;
-  flows: {
-    total: number;
-    interimRecords: number;
-    byProto: Record<string, number>;
-    byService: Record<string, number>;
-    byState: Record<string, number>;
-    byEndReason: Record<string, number>;
-    evicted: number;
-    bytesPerFlow: number;
-  } | null;
-  anomalies: AnomalyCount[];
-  captureAnomalies: Record<string, number>;
-  topTalkers: Talker[];
-  topPorts: PortCount[];
-  elapsedS: number;
-  packetsPerS: number;
-  aborted: boolean;
-  detections?: DetectionSummary[];
+/** The run's summary: an AnalysisSummary merged over the shards, with per-shard figures. */
+export type ShardedSummary = AnalysisSummary & {
   /** Per-shard figures (packets, busy time, AfterImage streams), for benchmarks. */
   shards: { packets: number; busyS: number; afterImage: ShardPart["afterImage"] }[];
-}
+};
 
 // Packets reach the workers in shared chunks of bytes (several capture batches each) and per-worker lists of
 // up to META_CAPACITY packets: one message per few thousand packets, because a message costs a worker
