@@ -173,6 +173,61 @@ describe.skipIf(!canCapture)("vigil capture (live, loopback)", () => {
     expect(s.protocols.udp).toBe(5);
     expect(s.drops.droppedByKernel).toBe(0);
   });
+
+  it("runs the detectors live after learning from a baseline, writing detection events as they happen", async () => {
+    const { VigilEvent } = await import("../src/schema/index.ts");
+    const port = 40000 + Math.floor(Math.random() * 20000);
+    const dir = mkdtempSync(join(tmpdir(), "vigil-live-"));
+    const eventsFile = join(dir, "events.jsonl");
+    const args = ["capture", "--iface", "lo", "--filter", `udp and dst portrange ${port}-${port + 99}`];
+    const child = spawn(
+      process.execPath,
+      [
+        "--import",
+        "tsx",
+        MAIN,
+        ...args,
+        "--duration",
+        "14",
+        "--json",
+        "--baseline",
+        join(REPO_ROOT, "samples/baseline.pcap.gz"),
+        "--host-window",
+        "10",
+        "--events",
+        eventsFile,
+      ],
+      { cwd: REPO_ROOT },
+    );
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    const dgram = await import("node:dgram");
+    const sock = dgram.createSocket("udp4");
+    // The baseline is learnt before tcpdump starts: keep sending (a small UDP port sweep) until the end.
+    const sweep = setInterval(() => {
+      for (let i = 0; i < 100; i++) sock.send(Buffer.from("x"), port + i, "127.0.0.1");
+    }, 500);
+    const code = await new Promise<number>((r) => child.on("close", (c) => r(c ?? -1)));
+    clearInterval(sweep);
+    sock.close();
+    expect(code).toBe(0);
+    const s = JSON.parse(out);
+    expect(s.baseline.packets).toBe(9930);
+    expect(s.packets).toBeGreaterThan(100);
+    const kit = s.detections.find((d: { detector: string }) => d.detector === "kitnet");
+    expect(kit.model).toBe("baseline");
+    expect(kit.phase).toBe("scoring");
+    expect(kit.scoredUnits).toBe(s.packets);
+    const events = readFileSync(eventsFile, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => VigilEvent.parse(JSON.parse(l)));
+    const detections = events.filter((e) => e.event_type === "detection");
+    const total = s.detections.reduce((a: number, d: { detections: number }) => a + d.detections, 0);
+    expect(detections.length).toBe(total);
+    expect(events.filter((e) => e.event_type === "flow").length).toBe(s.flows.total);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
 
 describe("vigil eval", () => {

@@ -4,6 +4,7 @@ import { writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import {
   AFTERIMAGE_FEATURE_NAMES,
+  type AnalysisSummary,
   type AnalyzeOptions,
   AnomalyEventSampler,
   analyzeCapture,
@@ -139,6 +140,128 @@ function flowDetectorOptions(
   return { ...(iforestOn ? { iforest } : {}), ...(clustersOn ? { clusters } : {}) };
 }
 
+/** Options shared by the commands that run detectors (analyze, capture). */
+interface DetectorFlags {
+  /** false with --no-flows (analyze); capture always tracks flows. */
+  flows?: boolean;
+  detectors: boolean;
+  model?: string;
+  saveModel?: string;
+  fmGrace?: number;
+  adGrace?: number;
+  calibration?: number;
+  flowTraining?: number;
+  hostWindow?: number;
+  baseline?: string;
+}
+
+/** The detectors a run uses: from the site config and flags, trained on a baseline capture first if given. */
+async function detectorSetup(
+  cfg: SiteConfig,
+  o: DetectorFlags,
+  signal: AbortSignal,
+): Promise<{
+  detectors: Pick<AnalyzeOptions, "kitnet" | "kitnetOrigin" | "onKitNetModel" | "flowDetectors">;
+  baseline: Baseline | null;
+}> {
+  const flowDetectors = flowDetectorOptions(cfg, o);
+  const kitnet = kitnetOptions(cfg, o);
+  if (!o.baseline)
+    return { detectors: { ...kitnet, ...(flowDetectors ? { flowDetectors } : {}) }, baseline: null };
+  if (o.flows === false) throw new VigilError("usage", "--baseline needs flows", "drop --no-flows");
+  const bar = progressBar("baseline", process.stderr.isTTY === true);
+  // KitNET learns from the baseline unless a saved model was given.
+  const trainKitNet = kitnet.kitnet !== undefined && !(o.model ?? cfg.detectors.kitnet.model);
+  const baseline = unwrap(
+    await learnBaseline(o.baseline, {
+      config: cfg,
+      ...(trainKitNet ? { kitnet: kitnet.kitnet as Partial<KitNetSection> } : {}),
+      keepKitNetGraces: o.fmGrace !== undefined || o.adGrace !== undefined || o.calibration !== undefined,
+      ...(flowDetectors?.iforest ? { iforest: flowDetectors.iforest as Partial<IForestSection> } : {}),
+      ...(flowDetectors?.clusters ? { clusters: flowDetectors.clusters as Partial<ClustersSection> } : {}),
+      onProgress: (p) => bar.update(p),
+      signal,
+    }),
+  );
+  bar.stop();
+  return {
+    detectors: {
+      ...kitnet,
+      ...(baseline.kitnet ? { kitnet: baseline.kitnet, kitnetOrigin: "baseline" as const } : {}),
+      flowDetectors: {
+        ...(baseline.iforest ? { iforest: baseline.iforest } : {}),
+        ...(baseline.clusters ? { clusters: baseline.clusters } : {}),
+      },
+    },
+    baseline,
+  };
+}
+
+/** --events: every flow, detection and (sampled) anomaly as one JSON line, written with backpressure. */
+function eventOptions(
+  events: LineWriter,
+  sensor: string,
+): Pick<AnalyzeOptions, "onDetection" | "onFlow" | "onAnomaly" | "afterBatch"> {
+  const sampler = new AnomalyEventSampler(sensor);
+  return {
+    onDetection: (ev) => events.line(JSON.stringify(ev)),
+    onFlow: (rec) => events.line(JSON.stringify(flowEvent(rec, sensor, "cic"))),
+    onAnomaly: (p, frame) => {
+      for (const ev of sampler.events(p, frame)) events.line(JSON.stringify(ev));
+    },
+    afterBatch: () => events.drain(),
+  };
+}
+
+/** Writes the capture-level anomaly events and closes the events file. */
+async function finishEvents(
+  events: LineWriter | null,
+  summary: AnalysisSummary,
+  sensor: string,
+): Promise<void> {
+  if (!events) return;
+  for (const ev of captureAnomalyEvents(summary.captureAnomalies, sensor, summary.end ?? 0)) {
+    events.line(JSON.stringify(ev));
+  }
+  await events.close();
+}
+
+/** The summary with what the detectors learnt from, when a baseline was given. */
+function withBaseline<S extends AnalysisSummary>(summary: S, baseline: Baseline | null): S {
+  if (!baseline) return summary;
+  const { input, packets, flows, durationS } = baseline;
+  return { ...summary, baseline: { input, packets, flows, durationS } };
+}
+
+/** Adds the detector options that analyze and capture share. */
+function detectorCommandOptions(cmd: Command): Command {
+  return cmd
+    .option("--no-detectors", "run no detectors (summary only)")
+    .option(
+      "--baseline <capture>",
+      "learn what is normal from this benign capture first (every detector, all of it)",
+    )
+    .option("--model <file>", "score with this saved KitNET model instead of training on the traffic")
+    .option("--save-model <file>", "write the KitNET model to <file> once it has trained and calibrated")
+    .option("--fm-grace <n>", "KitNET: packets that learn the feature map", (v) =>
+      positiveInt("--fm-grace", v),
+    )
+    .option("--ad-grace <n>", "KitNET: packets the autoencoders train on", (v) =>
+      positiveInt("--ad-grace", v),
+    )
+    .option("--calibration <n>", "KitNET: packets scored to set the threshold", (v) =>
+      positiveInt("--calibration", v),
+    )
+    .option(
+      "--flow-training <s>",
+      "flow detectors: train on the flows of the first <s> seconds (iforest: 2/3 train, 1/3 calibrate)",
+      (v) => positiveInt("--flow-training", v),
+    )
+    .option("--host-window <s>", "behaviour clusters: host window length in seconds (default 60)", (v) =>
+      positiveInt("--host-window", v),
+    );
+}
+
 /** Ctrl-C stops the run cleanly (flows flushed, summary printed); a second Ctrl-C exits at once. */
 function interruptSignal(): AbortSignal {
   const ac = new AbortController();
@@ -179,33 +302,18 @@ Examples:
   vigil capture --iface eth0 --filter "tcp port 443" --duration 60`,
   );
 
-program
-  .command("analyze")
-  .description("Read a capture (pcap, pcapng, .gz, or - for stdin) and print what it holds")
-  .argument("<capture>", "capture file, or - for stdin")
-  .option("--json", "print the summary as one JSON object (machine-readable)")
-  .option("--events <file>", "also write flow and anomaly events as JSON lines to <file> (- for stdout)")
-  .option("--no-flows", "skip flow tracking (packets and anomalies only)")
-  .option("--no-detectors", "run no detectors (summary only)")
-  .option("--model <file>", "score with this saved KitNET model instead of training on the capture")
-  .option("--save-model <file>", "write the KitNET model to <file> once it has trained and calibrated")
-  .option("--fm-grace <n>", "KitNET: packets that learn the feature map", (v) => positiveInt("--fm-grace", v))
-  .option("--ad-grace <n>", "KitNET: packets the autoencoders train on", (v) => positiveInt("--ad-grace", v))
-  .option("--calibration <n>", "KitNET: packets scored to set the threshold", (v) =>
-    positiveInt("--calibration", v),
-  )
-  .option(
-    "--baseline <capture>",
-    "learn what is normal from this benign capture (all of it, every detector), then analyse <capture>",
-  )
-  .option(
-    "--flow-training <s>",
-    "flow detectors: train on the flows of the first <s> seconds (iforest: 2/3 train, 1/3 calibrate)",
-    (v) => positiveInt("--flow-training", v),
-  )
-  .option("--host-window <s>", "behaviour clusters: host window length in seconds (default 60)", (v) =>
-    positiveInt("--host-window", v),
-  )
+detectorCommandOptions(
+  program
+    .command("analyze")
+    .description("Read a capture (pcap, pcapng, .gz, or - for stdin) and print what it holds")
+    .argument("<capture>", "capture file, or - for stdin")
+    .option("--json", "print the summary as one JSON object (machine-readable)")
+    .option(
+      "--events <file>",
+      "also write flow, detection and anomaly events as JSON lines to <file> (- for stdout)",
+    )
+    .option("--no-flows", "skip flow tracking (packets and anomalies only)"),
+)
   .option(
     "--workers <n>",
     "worker threads, packets sharded by address pair (default 1; each shard trains its own detectors)",
@@ -223,98 +331,30 @@ program
   .action(
     async (
       capture: string,
-      o: {
-        json?: boolean;
-        events?: string;
-        flows: boolean;
-        detectors: boolean;
-        model?: string;
-        saveModel?: string;
-        fmGrace?: number;
-        adGrace?: number;
-        calibration?: number;
-        flowTraining?: number;
-        hostWindow?: number;
-        baseline?: string;
-        workers?: number;
-      },
+      o: DetectorFlags & { json?: boolean; events?: string; workers?: number },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
       const signal = interruptSignal();
-      let flowDetectors = flowDetectorOptions(cfg, o);
-      let kitnet = kitnetOptions(cfg, o);
-      let baseline: Baseline | null = null;
-      if (o.baseline) {
-        if (!o.flows) throw new VigilError("usage", "--baseline needs flows", "drop --no-flows");
-        const bbar = progressBar("baseline", process.stderr.isTTY === true);
-        // KitNET learns from the baseline unless a saved model was given.
-        const trainKitNet = kitnet.kitnet !== undefined && !(o.model ?? cfg.detectors.kitnet.model);
-        baseline = unwrap(
-          await learnBaseline(o.baseline, {
-            config: cfg,
-            ...(trainKitNet ? { kitnet: kitnet.kitnet as Partial<KitNetSection> } : {}),
-            keepKitNetGraces:
-              o.fmGrace !== undefined || o.adGrace !== undefined || o.calibration !== undefined,
-            ...(flowDetectors?.iforest ? { iforest: flowDetectors.iforest as Partial<IForestSection> } : {}),
-            ...(flowDetectors?.clusters
-              ? { clusters: flowDetectors.clusters as Partial<ClustersSection> }
-              : {}),
-            onProgress: (p) => bbar.update(p),
-            signal,
-          }),
-        );
-        bbar.stop();
-        if (baseline.kitnet) kitnet = { ...kitnet, kitnet: baseline.kitnet, kitnetOrigin: "baseline" };
-        flowDetectors = {
-          ...(baseline.iforest ? { iforest: baseline.iforest } : {}),
-          ...(baseline.clusters ? { clusters: baseline.clusters } : {}),
-        };
-      }
+      const { detectors, baseline } = await detectorSetup(cfg, o, signal);
       const bar = progressBar("analyze", process.stderr.isTTY === true && o.events !== "-");
       const events = o.events ? new LineWriter(o.events) : null;
-      const sampler = new AnomalyEventSampler(cfg.sensor);
       const summary = unwrap(
         await analyzeCapture(capture, {
           config: cfg,
-          noFlows: !o.flows,
+          noFlows: o.flows === false,
           onProgress: (p) => bar.update(p),
           signal,
           ...(o.workers ? { workers: o.workers } : {}),
-          ...kitnet,
-          ...(flowDetectors ? { flowDetectors } : {}),
-          ...(events
-            ? {
-                onDetection: (ev) => events.line(JSON.stringify(ev)),
-                onFlow: (rec) => events.line(JSON.stringify(flowEvent(rec, cfg.sensor, "cic"))),
-                onAnomaly: (p, frame) => {
-                  for (const ev of sampler.events(p, frame)) events.line(JSON.stringify(ev));
-                },
-                afterBatch: () => events.drain(),
-              }
-            : {}),
+          ...detectors,
+          ...(events ? eventOptions(events, cfg.sensor) : {}),
         }),
       );
       bar.stop();
-      if (events) {
-        for (const ev of captureAnomalyEvents(summary.captureAnomalies, cfg.sensor, summary.end ?? 0)) {
-          events.line(JSON.stringify(ev));
-        }
-        await events.close();
-      }
+      await finishEvents(events, summary, cfg.sensor);
       const out = o.events === "-" ? process.stderr : process.stdout;
-      const withBaseline = baseline
-        ? {
-            ...summary,
-            baseline: {
-              input: baseline.input,
-              packets: baseline.packets,
-              flows: baseline.flows,
-              durationS: baseline.durationS,
-            },
-          }
-        : summary;
-      out.write(o.json ? `${JSON.stringify(withBaseline, null, 2)}\n` : `${formatSummary(withBaseline)}\n`);
+      const shown = withBaseline(summary, baseline);
+      out.write(o.json ? `${JSON.stringify(shown, null, 2)}\n` : `${formatSummary(shown)}\n`);
     },
   );
 
@@ -416,21 +456,36 @@ program
     },
   );
 
-program
-  .command("capture")
-  .description("Capture live from an interface with tcpdump and analyse until Ctrl-C (or --duration)")
-  .requiredOption("-i, --iface <name>", "interface to capture on (tcpdump -i)")
-  .option("-f, --filter <bpf>", 'BPF capture filter, e.g. "tcp port 443"')
-  .option("-s, --snaplen <bytes>", "bytes captured per packet (tcpdump -s)", (v) => Number(v))
-  .option("-d, --duration <seconds>", "stop after this many seconds", (v) => Number(v))
-  .option("--json", "print the summary as JSON")
+detectorCommandOptions(
+  program
+    .command("capture")
+    .description("Capture live from an interface with tcpdump and analyse until Ctrl-C (or --duration)")
+    .requiredOption("-i, --iface <name>", "interface to capture on (tcpdump -i)")
+    .option("-f, --filter <bpf>", 'BPF capture filter, e.g. "tcp port 443"')
+    .option("-s, --snaplen <bytes>", "bytes captured per packet (tcpdump -s)", (v) => Number(v))
+    .option("-d, --duration <seconds>", "stop after this many seconds", (v) => Number(v))
+    .option("--json", "print the summary as JSON")
+    .option(
+      "--events <file>",
+      "write flow, detection and anomaly events as JSON lines to <file> as they happen (- for stdout)",
+    ),
+)
   .addHelpText(
     "after",
-    "\nNeeds tcpdump (apt-get install tcpdump) and the right to capture (root or CAP_NET_RAW).",
+    "\nNeeds tcpdump (apt-get install tcpdump) and the right to capture (root or CAP_NET_RAW).\n" +
+      "Detectors run as in `vigil analyze`: give them what normal looks like with --baseline FILE or --model FILE,\n" +
+      "or they learn from the first traffic they see (which must be benign).",
   )
   .action(
     async (
-      o: { iface: string; filter?: string; snaplen?: number; duration?: number; json?: boolean },
+      o: DetectorFlags & {
+        iface: string;
+        filter?: string;
+        snaplen?: number;
+        duration?: number;
+        json?: boolean;
+        events?: string;
+      },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
@@ -438,6 +493,9 @@ program
         throw new VigilError("usage", "--duration needs a positive number of seconds");
       if (o.snaplen !== undefined && !(Number.isInteger(o.snaplen) && o.snaplen > 0))
         throw new VigilError("usage", "--snaplen needs a positive integer");
+      const signal = interruptSignal();
+      const { detectors, baseline } = await detectorSetup(cfg, o, signal);
+      const events = o.events ? new LineWriter(o.events) : null;
       if (process.stderr.isTTY)
         process.stderr.write(`capturing on ${o.iface}${o.filter ? ` (${o.filter})` : ""}; Ctrl-C to stop\n`);
       const summary = unwrap(
@@ -447,10 +505,15 @@ program
           ...(o.filter ? { filter: o.filter } : {}),
           ...(o.snaplen ? { snaplen: o.snaplen } : {}),
           ...(o.duration ? { durationS: o.duration } : {}),
-          signal: interruptSignal(),
+          ...detectors,
+          ...(events ? eventOptions(events, cfg.sensor) : {}),
+          signal,
         }),
       );
-      process.stdout.write(o.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+      await finishEvents(events, summary, cfg.sensor);
+      const out = o.events === "-" ? process.stderr : process.stdout;
+      const shown = withBaseline(summary, baseline);
+      out.write(o.json ? `${JSON.stringify(shown, null, 2)}\n` : `${formatSummary(shown)}\n`);
     },
   );
 
