@@ -1,6 +1,6 @@
 // `vigil analyze`: read a capture through the packet path and build the run's summary.
 import { type CaptureReader, openCapture } from "../capture/index.ts";
-import { err, linkTypeName, ok, type Result, type VigilError } from "../core/index.ts";
+import { err, ok, type Result, type VigilError } from "../core/index.ts";
 import type { DecodedPacket } from "../decode/index.ts";
 import type { KitNetDetector, KitNetDetectorConfig } from "../detect/index.ts";
 import type { FlowRecord } from "../flows/index.ts";
@@ -10,7 +10,7 @@ import { KitNetRunner } from "./detections.ts";
 import { type FlowDetectorOptions, FlowDetectorsRunner } from "./flow-detections.ts";
 import { PacketPath } from "./packet-path.ts";
 import { analyzeSharded } from "./shard/index.ts";
-import { type AnalysisSummary, FlowCounters } from "./summary.ts";
+import { type AnalysisSummary, captureFields, FlowCounters } from "./summary.ts";
 
 export interface AnalyzeOptions {
   config: VigilConfig;
@@ -87,19 +87,10 @@ export async function analyzeReader(
   }
   const c = path.counters;
   const topN = opts.config.summary.topN;
-  const empty = c.packets === 0;
+  const _empty = c.packets === 0;
   const ft = path.flowTable;
   return {
-    input,
-    format: reader.format,
-    linkTypes: [...new Set(reader.stats.interfaces.map((i) => linkTypeName(i.linkType)))],
-    packets: c.packets,
-    bytes: c.bytes,
-    capturedBytes: c.capturedBytes,
-    start: empty ? null : c.firstUs / 1e6,
-    end: empty ? null : c.lastUs / 1e6,
-    durationS: empty ? 0 : (c.lastUs - c.firstUs) / 1e6,
-    outOfOrderPackets: c.outOfOrder,
+    ...captureFields(input, reader, c),
     protocols: { ...c.proto },
     flows:
       ft === null

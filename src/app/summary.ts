@@ -1,5 +1,5 @@
 // Capture summary: packet, protocol, anomaly and top-talker counters, kept in bounded typed tables.
-import { KeyTable } from "../core/index.ts";
+import { KeyTable, linkTypeName } from "../core/index.ts";
 import { ANOMALY_NAMES, anomalyDescription, type DecodedPacket, formatAddress } from "../decode/index.ts";
 import type { FlowRecord } from "../flows/index.ts";
 import type { DetectionSummary } from "./detections.ts";
@@ -242,4 +242,47 @@ export interface AnalysisSummary {
   baseline?: { input: string; packets: number; flows: number; durationS: number };
   /** Detector results, when detectors ran. */
   detections?: DetectionSummary[];
+}
+
+/** Counters of the packets read, as both the single-thread and the sharded path keep them. */
+export interface PacketTotals {
+  packets: number;
+  bytes: number;
+  capturedBytes: number;
+  firstUs: number;
+  lastUs: number;
+  outOfOrder: number;
+}
+
+/** The capture-level fields of an AnalysisSummary. */
+export function captureFields(
+  input: string,
+  reader: { format: string; stats: { interfaces: readonly { linkType: number }[] } },
+  c: PacketTotals,
+): Pick<
+  AnalysisSummary,
+  | "input"
+  | "format"
+  | "linkTypes"
+  | "packets"
+  | "bytes"
+  | "capturedBytes"
+  | "start"
+  | "end"
+  | "durationS"
+  | "outOfOrderPackets"
+> {
+  const empty = c.packets === 0;
+  return {
+    input,
+    format: reader.format,
+    linkTypes: [...new Set(reader.stats.interfaces.map((i) => linkTypeName(i.linkType)))],
+    packets: c.packets,
+    bytes: c.bytes,
+    capturedBytes: c.capturedBytes,
+    start: empty ? null : c.firstUs / 1e6,
+    end: empty ? null : c.lastUs / 1e6,
+    durationS: empty ? 0 : (c.lastUs - c.firstUs) / 1e6,
+    outOfOrderPackets: c.outOfOrder,
+  };
 }

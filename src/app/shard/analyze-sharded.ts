@@ -4,7 +4,7 @@
 // shards approximate.
 import { Worker } from "node:worker_threads";
 import type { CaptureReader } from "../../capture/index.ts";
-import { linkTypeName, VigilError } from "../../core/index.ts";
+import { VigilError } from "../../core/index.ts";
 import { DecodedPacket } from "../../decode/index.ts";
 import { KitNetDetector, type KitNetDetectorConfig } from "../../detect/index.ts";
 import type { FlowRecord } from "../../flows/index.ts";
@@ -13,7 +13,14 @@ import type { DetectionEvent, VigilConfig } from "../../schema/index.ts";
 import type { DetectionSummary } from "../detections.ts";
 import type { FlowDetectorOptions } from "../flow-detections.ts";
 import { decodeFromBatch } from "../packet-path.ts";
-import type { AnalysisSummary, AnomalyCount, PortCount, ProtocolCounts, Talker } from "../summary.ts";
+import {
+  type AnalysisSummary,
+  type AnomalyCount,
+  captureFields,
+  type PortCount,
+  type ProtocolCounts,
+  type Talker,
+} from "../summary.ts";
 import { quickShard, shardOf } from "./hash.ts";
 import {
   type FromWorker,
@@ -525,7 +532,7 @@ function merge(
   aborted: boolean,
   noFlows: boolean,
 ): ShardedSummary {
-  const empty = c.packets === 0;
+  const _empty = c.packets === 0;
   let flows: ShardedSummary["flows"] = null;
   if (!noFlows) {
     const f = {
@@ -554,16 +561,7 @@ function merge(
   }
   const detections = mergeDetections(parts.map((pt) => pt.detections));
   return {
-    input,
-    format: reader.format,
-    linkTypes: [...new Set(reader.stats.interfaces.map((i) => linkTypeName(i.linkType)))],
-    packets: c.packets,
-    bytes: c.bytes,
-    capturedBytes: c.capturedBytes,
-    start: empty ? null : c.firstUs / 1e6,
-    end: empty ? null : c.lastUs / 1e6,
-    durationS: empty ? 0 : (c.lastUs - c.firstUs) / 1e6,
-    outOfOrderPackets: c.outOfOrder,
+    ...captureFields(input, reader, c),
     protocols: protocols(parts),
     flows,
     anomalies: mergeAnomalies(parts),
