@@ -10,13 +10,13 @@ import { AFTERIMAGE_FEATURE_NAMES } from "../src/features/index.ts";
 import { classVsNegative, rocAuc } from "../src/ml/index.ts";
 
 const lab = "../shared/data/pcaps/lab/";
-const w = readAttackWindows(lab + "labels.csv");
+const w = readAttackWindows(`${lab}labels.csv`);
 if (!w.ok) throw w.error;
 const labeler = new WindowLabeler(w.value);
 const vecs: Float64Array[] = [];
 const types: string[] = [];
 const ts: number[] = [];
-await analyzeCapture(lab + "lab-dev-capture.pcap.gz", {
+await analyzeCapture(`${lab}lab-dev-capture.pcap.gz`, {
   config: defaultConfig(),
   noFlows: true,
   onFeatures: (vec, p) => {
