@@ -71,17 +71,14 @@ export async function learnBaseline(
   input: string,
   opts: BaselineOptions,
 ): Promise<Result<Baseline, VigilError>> {
-  // Pass 1: how many packets reach the detectors, and how long the baseline is.
-  let vectors = 0;
+  // Pass 1 (decode only): how long the baseline is. Every packet gives KitNET one vector.
   const sized = await analyzeCapture(input, {
     config: opts.config,
     noFlows: true,
-    onFeatures: () => {
-      vectors++;
-    },
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   if (!sized.ok) return err(sized.error);
+  const vectors = sized.value.packets;
   const durationS = sized.value.durationS;
   if (vectors < MIN_PACKETS) return tooShort(input, `${vectors} packets (at least ${MIN_PACKETS} needed)`);
 

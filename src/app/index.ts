@@ -1,6 +1,6 @@
 // Public entry of app: the composition root that wires concrete stages for each command.
 
-export { AFTERIMAGE_FEATURE_NAMES } from "../features/index.ts";
+export { afterImageFeatureNames } from "../features/index.ts";
 export type { SourceProgress } from "../pipeline/index.ts";
 export * from "./analyze.ts";
 export * from "./anomaly-events.ts";

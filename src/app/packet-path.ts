@@ -1,7 +1,7 @@
 // The packet path: capture batch → decode → counters → flow table → AfterImage, wired for one run.
 import type { PacketBatch } from "../capture/index.ts";
 import { DecodedPacket, decodePacket } from "../decode/index.ts";
-import { AFTERIMAGE_FEATURE_NAMES, AfterImage } from "../features/index.ts";
+import { AfterImage } from "../features/index.ts";
 import { type FlowRecord, FlowTable } from "../flows/index.ts";
 import type { BatchSink } from "../pipeline/index.ts";
 import type { VigilConfig } from "../schema/index.ts";
@@ -49,7 +49,8 @@ export class PacketPath implements BatchSink<PacketBatch> {
     this.onFeatures = opts.onFeatures;
     this.onAnomaly = opts.onAnomaly;
     this.afterImage = opts.onFeatures ? new AfterImage(cfg.afterimage) : null;
-    this.vec = new Float64Array(AFTERIMAGE_FEATURE_NAMES.length);
+    // One value per feature of the configured decay factors (23 per λ).
+    this.vec = new Float64Array(this.afterImage?.featureCount ?? 0);
   }
 
   push(b: PacketBatch): void {

@@ -3,10 +3,10 @@
 import { writeFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import {
-  AFTERIMAGE_FEATURE_NAMES,
   type AnalysisSummary,
   type AnalyzeOptions,
   AnomalyEventSampler,
+  afterImageFeatureNames,
   analyzeCapture,
   type Baseline,
   type ClustersSection,
@@ -226,6 +226,12 @@ async function finishEvents(
   await events.close();
 }
 
+/** The summary as text or --json, on stderr when the events go to stdout. */
+function printSummary(summary: AnalysisSummary, o: { json?: boolean; events?: string }): void {
+  const out = o.events === "-" ? process.stderr : process.stdout;
+  out.write(o.json ? `${JSON.stringify(summary, null, 2)}\n` : `${formatSummary(summary)}\n`);
+}
+
 /** The summary with what the detectors learnt from, when a baseline was given. */
 function withBaseline<S extends AnalysisSummary>(summary: S, baseline: Baseline | null): S {
   if (!baseline) return summary;
@@ -352,9 +358,7 @@ detectorCommandOptions(
       );
       bar.stop();
       await finishEvents(events, summary, cfg.sensor);
-      const out = o.events === "-" ? process.stderr : process.stdout;
-      const shown = withBaseline(summary, baseline);
-      out.write(o.json ? `${JSON.stringify(shown, null, 2)}\n` : `${formatSummary(shown)}\n`);
+      printSummary(withBaseline(summary, baseline), o);
     },
   );
 
@@ -419,7 +423,7 @@ program
       if (!o.afterimage) throw new VigilError("usage", "choose a feature extractor", "add --afterimage");
       const cfg = config(cmd);
       const out = new LineWriter(o.output);
-      const names = AFTERIMAGE_FEATURE_NAMES;
+      const names = afterImageFeatureNames(cfg.afterimage.lambdas);
       if (o.format === "csv") out.line(["frame", "ts", ...names].join(","));
       const bar = progressBar("features", process.stderr.isTTY === true && o.output !== undefined);
       const ac = new AbortController();
@@ -511,9 +515,7 @@ detectorCommandOptions(
         }),
       );
       await finishEvents(events, summary, cfg.sensor);
-      const out = o.events === "-" ? process.stderr : process.stdout;
-      const shown = withBaseline(summary, baseline);
-      out.write(o.json ? `${JSON.stringify(shown, null, 2)}\n` : `${formatSummary(shown)}\n`);
+      printSummary(withBaseline(summary, baseline), o);
     },
   );
 

@@ -437,25 +437,21 @@ export class KitNet {
       }
       return;
     }
-    if (this.guardN >= GUARD_WARMUP && this.guardZ < Number.POSITIVE_INFINITY) {
-      // Judge the vector by its score before learning it: extreme ones are left out.
-      this.errorsInKernel = false;
-      this.gather(x, off);
-      const ens = this.ensemble;
-      for (let g = 0; g < ens.length; g++) ens[g].executeTo(this.xp, this.groupOff[g], this.s1, g);
-      this.output!.executeTo(this.s1, 0, this.res, 0);
-      const ls = Math.log(this.res[0] + 1e-12);
-      if (ls > this.guardMean + this.guardZ * Math.sqrt(this.guardVar)) {
-        this._trimmed++;
-        this.seen++;
-        if (this.seen === this.fmLen + this.cfg.adGrace) this._phase = "execute";
-        return;
-      }
+    if (this.guardRejects(x, off)) this._trimmed++;
+    else {
+      this.learn(x, off);
+      this.observeTrainingScore(this.res[0]);
     }
-    this.learn(x, off);
-    this.observeTrainingScore(this.res[0]);
     this.seen++;
     if (this.seen === this.fmLen + this.cfg.adGrace) this._phase = "execute";
+  }
+
+  // Poisoning guard: after the warm-up, a vector scoring beyond the trimmed tail of the running log-normal
+  // model of training scores is judged (by its score before learning) too extreme to learn.
+  private guardRejects(x: Float64Array, off: number): boolean {
+    if (this.guardN < GUARD_WARMUP || this.guardZ === Number.POSITIVE_INFINITY) return false;
+    this.scoreJsTo(x, off, this.res, 0);
+    return Math.log(this.res[0] + 1e-12) > this.guardMean + this.guardZ * Math.sqrt(this.guardVar);
   }
 
   // Running log-normal model of training scores: plain mean/variance over the warm-up, then exponentially
@@ -497,6 +493,11 @@ export class KitNet {
       this.errorsInKernel = true;
       return;
     }
+    this.scoreJsTo(x, off, out, outIdx);
+  }
+
+  // The JS scoring path, autoencoder by autoencoder; explain() then reads the autoencoders' errors.
+  private scoreJsTo(x: Float64Array, off: number, out: Float64Array, outIdx: number): void {
     this.errorsInKernel = false;
     this.gather(x, off);
     const ens = this.ensemble;
