@@ -2,3 +2,4 @@
 // threshold calibration, evaluation metrics). Depends on core only.
 export * from "./forest-index.ts";
 export * from "./kitnet-index.ts";
+export * from "./nn/index.ts";

@@ -1,0 +1,3 @@
+// Entry of the neural kernels (GRU sequence and payload CNN heads): model format, layers, training.
+
+export * from "./model.ts";
