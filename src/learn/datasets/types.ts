@@ -31,7 +31,7 @@ export interface Dataset {
   /** Class index per row into `classes`. */
   y: Int32Array;
   classes: string[];
-  /** Index of the benign class in `classes`. */
+  /** Index of the benign class in `classes`; -1 when no class is benign (unlabelled data). */
   benign: number;
   /** Flow start time per row in µs since the epoch, or null when the source has no time. */
   time: Float64Array | null;
@@ -39,4 +39,11 @@ export interface Dataset {
   keys: RowKeys | null;
   /** Lines that could not be read, counted by reason (never fatal). */
   rejected: Record<string, number>;
+  /** Readable lines left out on purpose by a load option (e.g. `attempted: "drop"`), by reason. */
+  dropped?: Record<string, number>;
+  /**
+   * Values that were kept but lost information, by reason: a categorical level or host beyond its cap, or a
+   * level outside the fixed levels it was encoded with (each becomes NaN / -1).
+   */
+  capped?: Record<string, number>;
 }
