@@ -23,6 +23,18 @@ const QUOTE = 0x22;
 const SPACE = 0x20;
 const TAB = 0x09;
 
+// 64 KiB to 64 MiB output chunks for gunzip: zlib's minimum is 64 bytes, its default 16 KiB.
+const MIN_GZIP_CHUNK = 64 * 1024;
+const MAX_GZIP_CHUNK = 64 * 1024 * 1024;
+// Deflate expands at most about 1032:1, so a trailer claiming more than that is a lie.
+const DEFLATE_MAX_RATIO = 1032;
+// 4096 columns: the widest table here (CIC-IDS2017) has 91; far more is not a flow table.
+const MAX_COLUMNS = 4096;
+// 128 characters per column name: the longest real one ("Total Length of Fwd Packet") has 26.
+const MAX_COLUMN_NAME = 128;
+// 2^-48: a bound on the relative error of a ≤ 19-digit mantissa accumulated in doubles (≤ 8 roundings
+// past 2^53) and one scaling, with room to spare.
+const NEAR = 2 ** -48;
 // 1e22 is the largest power of ten that is an exact double: the limit of the exact fast path below.
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
@@ -107,27 +119,10 @@ export function readText(
   }
 }
 
-// 64 KiB to 64 MiB output chunks for gunzip: zlib's minimum is 64 bytes, its default 16 KiB.
-const MIN_GZIP_CHUNK = 64 * 1024;
-const MAX_GZIP_CHUNK = 64 * 1024 * 1024;
-// Deflate expands at most about 1032:1, so a trailer claiming more than that is a lie.
-const DEFLATE_MAX_RATIO = 1032;
-// 4096 columns: the widest source here has 95; more is not a flow table.
-export const MAX_COLUMNS = 4096;
-// 128 characters: the longest real column name ("Web Attack" labels aside) is under 30.
-const MAX_COLUMN_NAME = 128;
-
 /** End of the line that starts at `pos` (index of its LF, or buf.length). */
 function lineEnd(buf: Buffer, pos: number): number {
   const i = buf.indexOf(LF, pos);
   return i < 0 ? buf.length : i;
-}
-
-/** Number of line feeds in `buf` from `pos`: an upper bound of the data lines (plus one for an unterminated last line). */
-export function countLines(buf: Buffer, pos: number): number {
-  let n = 0;
-  for (let i = buf.indexOf(LF, pos); i >= 0; i = buf.indexOf(LF, i + 1)) n++;
-  return n + 1;
 }
 
 /** Finds the header: first line, BOM removed, separator guessed (a tab in the header line means TSV). */
@@ -135,8 +130,7 @@ export function readHeader(path: string, buf: Buffer, truncated: boolean): Table
   let start = 0;
   if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) start = 3;
   const end = lineEnd(buf, start);
-  const tab = buf.indexOf(TAB, start);
-  const sep = tab >= 0 && tab < end ? TAB : 0x2c;
+  const sep = buf.subarray(start, end).includes(TAB) ? TAB : 0x2c;
   const cur = new CsvCursor(buf, sep, MAX_COLUMNS);
   cur.setLine(start, end);
   const n = Math.min(cur.split(), MAX_COLUMNS); // -1 (a broken quote) leaves no header at all
@@ -155,13 +149,13 @@ export class CsvCursor {
   readonly ends: Int32Array;
   /** 1 for a field that was quoted (its text needs unquoting). */
   readonly quoted: Uint8Array;
-  /** 1-based number of the current line in the file. */
-  lineNo = 0;
   /** Set by {@link num} when a field is not a number; reset by the caller. */
   bad = false;
   private pos = 0;
   private a = 0;
   private b = 0;
+  /** Where {@link numFrom} stopped. */
+  private stop = 0;
 
   constructor(
     readonly buf: Buffer,
@@ -173,15 +167,9 @@ export class CsvCursor {
     this.quoted = new Uint8Array(maxFields + 1);
   }
 
-  /** Positions the cursor before the line at byte `pos`, which is line `lineNo + 1`. */
-  seek(pos: number, lineNo: number): void {
+  /** Positions the cursor before the line that starts at byte `pos`. */
+  seek(pos: number): void {
     this.pos = pos;
-    this.lineNo = lineNo;
-  }
-
-  /** Byte length of the current line. */
-  get length(): number {
-    return this.b - this.a;
   }
 
   /** Sets the current line to bytes [a, b) (a trailing CR is dropped). */
@@ -198,7 +186,6 @@ export class CsvCursor {
       const a = this.pos;
       const e = lineEnd(buf, a);
       this.pos = e + 1;
-      this.lineNo++;
       this.setLine(a, e);
       if (this.b > this.a) return true;
     }
@@ -261,59 +248,130 @@ export class CsvCursor {
 
   /**
    * Field `i` as a number: decimal (sign, digits, point, exponent), `NaN`/`nan`, `Infinity`/`inf` with an
-   * optional sign; empty is NaN (missing). Anything else sets {@link bad} and returns NaN. Values equal
-   * `Number(text)` exactly: the fast path is Clinger's (an exact mantissa below 2^53 and one multiplication
-   * or division by an exact power of ten, so one rounding), everything else goes through Number().
+   * optional sign, spaces around allowed; empty is NaN (missing). Anything else sets {@link bad} and
+   * returns NaN. Rounded to float32 the value always equals `Math.fround(Number(text))`: see {@link numFrom}.
    */
   num(i: number): number {
+    const b = this.ends[i];
+    const v = this.numFrom(this.starts[i], b);
+    return this.endOfToken(b) === b ? v : this.fail();
+  }
+
+  /**
+   * Splits the current line like {@link split} and, in the same pass, parses each column `c` with
+   * `slots[c] >= 0` as a number into `x[base + slots[c]]` (as {@link num}, setting {@link bad}). Returns
+   * -2 when a field is quoted: the caller then uses split() and num().
+   */
+  scanLine(slots: Int32Array, x: Float32Array, base: number): number {
+    const { buf, sep, starts, ends, quoted, maxFields } = this;
+    const end = this.b;
+    const nslots = slots.length;
+    let i = this.a;
+    let n = 0;
+    for (;;) {
+      if (n > maxFields) return maxFields + 1;
+      if (i < end && buf[i] === QUOTE) return -2;
+      starts[n] = i;
+      quoted[n] = 0;
+      const slot = n < nslots ? slots[n] : -1;
+      let j: number;
+      if (slot >= 0) {
+        x[base + slot] = this.numFrom(i, end);
+        j = this.endOfToken(end);
+        if (j < end && buf[j] !== sep) {
+          this.bad = true;
+          while (j < end && buf[j] !== sep) j++;
+        }
+      } else {
+        j = i;
+        while (j < end && buf[j] !== sep) j++;
+      }
+      ends[n] = j;
+      n++;
+      if (j >= end) return n;
+      i = j + 1;
+    }
+  }
+
+  /** Where the last {@link numFrom} stopped, past trailing spaces (`limit` at most). */
+  private endOfToken(limit: number): number {
+    let k = this.stop;
+    while (k < limit && this.buf[k] === SPACE) k++;
+    return k;
+  }
+
+  /**
+   * Parses a number from byte `a`, stopping at the first byte that cannot continue it (or at `limit`), and
+   * leaves that position in `stop` for the caller to check. A field that starts with no digit is read up
+   * to the separator as a word (NaN, Infinity) or is bad. A mantissa below 2^53 scaled by at most 10^±22
+   * gives exactly Number(text) (Clinger's fast path: one rounding); a 16- to 19-digit one gives the float32
+   * that Number(text) rounds to, when that is certain; anything else goes through Number().
+   */
+  private numFrom(a: number, limit: number): number {
     const buf = this.buf;
-    let a = this.starts[i];
-    let b = this.ends[i];
-    while (a < b && buf[a] === SPACE) a++;
-    while (b > a && buf[b - 1] === SPACE) b--;
-    if (a === b) return Number.NaN;
+    while (a < limit && buf[a] === SPACE) a++;
     let k = a;
-    let c = buf[k];
+    let c = k < limit ? buf[k] : 0;
+    if (c === 0 || c === this.sep) {
+      this.stop = k;
+      return Number.NaN; // empty: missing
+    }
     const neg = c === 0x2d;
-    if (neg || c === 0x2b) c = ++k < b ? buf[k] : 0;
+    if (neg || c === 0x2b) c = ++k < limit ? buf[k] : 0;
     let m = 0;
     let digits = 0;
     let frac = 0;
     while (c >= 0x30 && c <= 0x39) {
       m = m * 10 + (c - 0x30);
       digits++;
-      c = ++k < b ? buf[k] : 0;
+      c = ++k < limit ? buf[k] : 0;
     }
     if (c === 0x2e) {
-      c = ++k < b ? buf[k] : 0;
+      c = ++k < limit ? buf[k] : 0;
       while (c >= 0x30 && c <= 0x39) {
         m = m * 10 + (c - 0x30);
         digits++;
         frac++;
-        c = ++k < b ? buf[k] : 0;
+        c = ++k < limit ? buf[k] : 0;
       }
     }
-    if (digits === 0) return this.word(a, b);
+    if (digits === 0) {
+      let t = a;
+      while (t < limit && buf[t] !== this.sep) t++;
+      this.stop = t;
+      while (t > a && buf[t - 1] === SPACE) t--;
+      return this.word(a, t);
+    }
     let exp = 0;
     if (c === 0x65 || c === 0x45) {
-      c = ++k < b ? buf[k] : 0;
+      c = ++k < limit ? buf[k] : 0;
       const eneg = c === 0x2d;
-      if (eneg || c === 0x2b) c = ++k < b ? buf[k] : 0;
+      if (eneg || c === 0x2b) c = ++k < limit ? buf[k] : 0;
       const e0 = k;
       while (c >= 0x30 && c <= 0x39) {
         if (exp < 100000) exp = exp * 10 + (c - 0x30);
-        c = ++k < b ? buf[k] : 0;
+        c = ++k < limit ? buf[k] : 0;
       }
-      if (k === e0) return this.fail();
+      if (k === e0) {
+        this.stop = k;
+        return this.fail();
+      }
       if (eneg) exp = -exp;
     }
-    if (k !== b) return this.fail();
+    this.stop = k;
     const e = exp - frac;
-    if (m <= Number.MAX_SAFE_INTEGER && e >= -22 && e <= 22) {
+    if (e >= -22 && e <= 22) {
       const v = e >= 0 ? m * POW10[e] : m / POW10[-e];
-      return neg ? -v : v;
+      if (m <= Number.MAX_SAFE_INTEGER) return neg ? -v : v;
+      // 16 to 19 digits (printed doubles, 14 % of the CIC values): m is off by at most a few roundings,
+      // so v is within 2^-48 of Number(text). When both ends of that interval round to the same float32,
+      // so does Number(text): return that float32, what the caller stores anyway.
+      if (digits <= 19) {
+        const lo = Math.fround(v - v * NEAR);
+        if (lo === Math.fround(v + v * NEAR)) return neg ? -lo : lo;
+      }
     }
-    return Number(buf.toString("latin1", a, b));
+    return Number(buf.toString("latin1", a, k));
   }
 
   private word(a: number, b: number): number {

@@ -207,8 +207,9 @@ describe("numbers and times", () => {
     const [header, first] = text.split("\n");
     const f = first.split(",");
     const start = 9; // the 81 CIC columns follow 9 identifier columns
+    const ROWS = 500;
     const gen = (): string => {
-      switch (rng.int(8)) {
+      switch (rng.int(10)) {
         case 0:
           return String(rng.int(1e9));
         case 1:
@@ -223,13 +224,16 @@ describe("numbers and times", () => {
           return `${rng.int(1000)}.`;
         case 6:
           return String(rng.next() * 1e-300);
+        case 7: // a printed double, as CICFlowMeter writes them: 15 to 17 significant digits
+        case 8:
+          return String(rng.next() * 10 ** (rng.int(24) - 8));
         default:
           return `${"9".repeat(1 + rng.int(25))}.${"3".repeat(rng.int(25))}`;
       }
     };
     const values: string[][] = [];
     const lines = [header];
-    for (let r = 0; r < 200; r++) {
+    for (let r = 0; r < ROWS; r++) {
       const v = Array.from({ length: 81 }, gen);
       values.push(v);
       lines.push([...f.slice(0, start), ...v].join(","));
@@ -258,14 +262,14 @@ describe("numbers and times", () => {
     writeFileSync(p, body);
     const ds = check(p, body)!;
     expect(ds.rejected).toEqual({ bad_number: 11, bad_time: 1 });
-    expect(ds.rows).toBe(202);
+    expect(ds.rows).toBe(ROWS + 2);
     let wrong = 0;
-    for (let r = 0; r < 200; r++) {
+    for (let r = 0; r < ROWS; r++) {
       for (let j = 0; j < 81; j++)
         if (!Object.is(ds.x[r * 81 + j], Math.fround(Number(values[r][j])))) wrong++;
     }
     expect(wrong).toBe(0);
-    const sp = Array.from(ds.x.subarray(200 * 81, 200 * 81 + special.length));
+    const sp = Array.from(ds.x.subarray(ROWS * 81, ROWS * 81 + special.length));
     expect(sp).toEqual([
       Number.NaN,
       Number.NaN,
@@ -279,7 +283,7 @@ describe("numbers and times", () => {
       Infinity,
       -0,
     ]);
-    expect(ds.time![201]).toBe(Date.UTC(2017, 6, 6, 13, 40, 7) * 1000);
+    expect(ds.time![ROWS + 1]).toBe(Date.UTC(2017, 6, 6, 13, 40, 7) * 1000);
   });
 
   it("reads quoted fields (RFC 4180) and rejects an unclosed quote", () => {

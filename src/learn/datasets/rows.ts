@@ -117,18 +117,25 @@ export function readRows(table: Table, plan: RowPlan): Dataset {
   if (openBenign !== null) classes.add(openBenign); // listed even without rows, and within the cap
   const hosts = new Interner(MAX_HOSTS);
 
+  // Header column → numeric feature slot (-1: not a feature, or categorical), for the one-pass scan.
+  const slots = new Int32Array(ncols).fill(-1);
+  for (let j = 0; j < cols; j++) if (isCat[j] === 0) slots[fc[j]] = j;
   const cur = new CsvCursor(buf, table.sep, ncols);
-  cur.seek(table.dataStart, table.dataStart === 0 ? 0 : 1);
+  cur.seek(table.dataStart);
   let rows = 0;
   while (cur.nextLine()) {
-    const n = cur.split();
+    const base = rows * cols;
+    cur.bad = false;
+    let n = cur.scanLine(slots, x, base);
+    if (n === -2) {
+      // A quoted field: split first, then parse the numeric fields one by one.
+      n = cur.split();
+      if (n === ncols) for (let j = 0; j < cols; j++) if (isCat[j] === 0) x[base + j] = cur.num(fc[j]);
+    }
     if (n !== ncols) {
       bump(rejected, n < 0 ? "bad_quote" : "field_count");
       continue;
     }
-    const base = rows * cols;
-    cur.bad = false;
-    for (let j = 0; j < cols; j++) if (isCat[j] === 0) x[base + j] = cur.num(fc[j]);
     if (cur.bad) {
       bump(rejected, "bad_number");
       continue;
