@@ -67,6 +67,18 @@ export class Conv1d {
     const y = this.out;
     for (let s = 0; s < n; s++) {
       const xs = s * C * L;
+      // Outputs whose whole receptive field lies in an all-zero tail (padding past a short payload) are
+      // just the bias: only the first `live` outputs need the sums (B + Σ w·0 is B exactly).
+      let last = -1;
+      for (let c = 0; c < C; c++) {
+        const xc = xs + c * L;
+        for (let i = L - 1; i > last; i--)
+          if (x[xc + i] !== 0) {
+            last = i;
+            break;
+          }
+      }
+      const live = last < 0 ? 0 : Math.min(Lo, Math.floor(last / S) + 1);
       for (let m = 0; m < M; m++) {
         const yo = (s * M + m) * Lo;
         y.fill(b[m], yo, yo + Lo);
@@ -77,7 +89,7 @@ export class Conv1d {
             const wv = w[wo + j];
             if (wv === 0) continue;
             let xi = xc + j;
-            for (let o = 0; o < Lo; o++) {
+            for (let o = 0; o < live; o++) {
               y[yo + o] += wv * x[xi];
               xi += S;
             }

@@ -173,6 +173,32 @@ describe("gradient checks (central finite differences)", () => {
     expect(maxRelError(x, dIn, loss)).toBeLessThan(1e-6);
   });
 
+  it("conv forward over a zero tail (padding past a short payload) equals the plain sums", () => {
+    const rng = seededRng(8);
+    const C = 2;
+    const L = 20;
+    const K = 4;
+    const M = 3;
+    const p = {
+      w: randn(M * C * K, rng),
+      b: randn(M, rng),
+      gw: new Float64Array(M * C * K),
+      gb: new Float64Array(M),
+    };
+    const conv = new Conv1d(C, L, M, K, 2, true, p, 1);
+    const x = randn(C * L, rng);
+    x.fill(0, 7, L); // channel 0 ends at 6
+    x.fill(0, L + 3, 2 * L); // channel 1 ends at 2
+    conv.forward(x, 1);
+    for (let m = 0; m < M; m++)
+      for (let o = 0; o < conv.outLength; o++) {
+        let v = p.b[m]!;
+        for (let c = 0; c < C; c++)
+          for (let j = 0; j < K; j++) v += p.w[(m * C + c) * K + j]! * x[c * L + o * 2 + j]!;
+        expect(conv.out[m * conv.outLength + o]).toBe(Math.max(0, v));
+      }
+  });
+
   it("softmax cross-entropy with class weights: dLogits", () => {
     const rng = seededRng(6);
     const n = 5;

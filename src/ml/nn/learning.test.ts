@@ -6,13 +6,13 @@ import {
   initNnModel,
   Network,
   type NnBranchSpec,
+  type NnData,
   type NnInput,
-  predictProba,
-  type TrainData,
+  nnPredictProba,
 } from "../index.ts";
 
 /** Samples held as flat rows; `lens` is the sequence length per sample (or null). */
-function data(x: Float64Array, size: number, labels: Int32Array, lens: Int32Array | null): TrainData {
+function data(x: Float64Array, size: number, labels: Int32Array, lens: Int32Array | null): NnData {
   return {
     count: labels.length,
     labels,
@@ -23,8 +23,8 @@ function data(x: Float64Array, size: number, labels: Int32Array, lens: Int32Arra
   };
 }
 
-function accuracy(net: Network, d: TrainData): number {
-  const p = predictProba(net, d);
+function accuracy(net: Network, d: NnData): number {
+  const p = nnPredictProba(net, d);
   const K = net.classCount;
   let hit = 0;
   for (let i = 0; i < d.count; i++) {
@@ -46,7 +46,7 @@ function input(name: string, layout: NnInput["layout"], channels: number, length
   };
 }
 
-function train(inp: NnInput, branch: NnBranchSpec, tr: TrainData, va: TrainData, seed: number): Network {
+function train(inp: NnInput, branch: NnBranchSpec, tr: NnData, va: NnData, seed: number): Network {
   const model = initNnModel(
     {
       kind: "gru-sequence",

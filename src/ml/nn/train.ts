@@ -5,7 +5,7 @@ import { Adam, clipGradNorm } from "./adam.ts";
 import type { Network } from "./network.ts";
 
 /** Samples a network trains on or scores, read one at a time into its input buffer. */
-export interface TrainData {
+export interface NnData {
   readonly count: number;
   /** Class index per sample (read for training and losses only). */
   readonly labels: Int32Array;
@@ -17,7 +17,7 @@ export interface TrainData {
 }
 
 /** Settings of `fitNetwork`. */
-export interface FitOptions {
+export interface NnFitOptions {
   /** Upper bound on epochs; early stopping usually ends sooner. */
   maxEpochs: number;
   batchSize: number;
@@ -34,7 +34,7 @@ export interface FitOptions {
   classWeights?: Float64Array;
 }
 
-export const DEFAULT_FIT: FitOptions = {
+export const DEFAULT_NN_FIT: NnFitOptions = {
   maxEpochs: 30,
   batchSize: 64,
   learningRate: 1e-3,
@@ -45,7 +45,7 @@ export const DEFAULT_FIT: FitOptions = {
 };
 
 /** What the progress callback gets after each epoch. */
-export interface EpochProgress {
+export interface NnEpochProgress {
   epoch: number;
   maxEpochs: number;
   /** Class-weighted mean training loss over the epoch's batches. */
@@ -57,12 +57,12 @@ export interface EpochProgress {
   seconds: number;
 }
 
-export interface FitResult {
+export interface NnFitResult {
   epochs: number;
   /** Epoch whose weights the network holds now (1-based). */
   bestEpoch: number;
   bestValidLoss: number | null;
-  history: EpochProgress[];
+  history: NnEpochProgress[];
   /** True when the loss became non-finite; the network then holds the last good weights. */
   diverged: boolean;
   seconds: number;
@@ -74,12 +74,12 @@ export interface FitResult {
  */
 export function fitNetwork(
   net: Network,
-  train: TrainData,
-  valid: TrainData | null,
-  options: Partial<FitOptions> = {},
-  onProgress?: (p: EpochProgress) => void,
-): FitResult {
-  const o: FitOptions = { ...DEFAULT_FIT, ...options };
+  train: NnData,
+  valid: NnData | null,
+  options: Partial<NnFitOptions> = {},
+  onProgress?: (p: NnEpochProgress) => void,
+): NnFitResult {
+  const o: NnFitOptions = { ...DEFAULT_NN_FIT, ...options };
   if (!(o.batchSize >= 1 && o.batchSize <= net.maxBatch))
     throw new RangeError(`fitNetwork: batchSize must be 1..${net.maxBatch} (the network's maxBatch)`);
   const K = net.classCount;
@@ -98,7 +98,7 @@ export function fitNetwork(
   let bestEpoch = 0;
   let stale = 0;
   let diverged = false;
-  const history: EpochProgress[] = [];
+  const history: NnEpochProgress[] = [];
   for (let epoch = 1; epoch <= o.maxEpochs; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = rng.int(i + 1);
@@ -129,7 +129,7 @@ export function fitNetwork(
     }
     if (diverged) break;
     const trainLoss = weightSum > 0 ? lossSum / weightSum : 0;
-    const validLoss = valid !== null && valid.count > 0 ? evaluateLoss(net, valid, weights) : null;
+    const validLoss = valid !== null && valid.count > 0 ? nnLoss(net, valid, weights) : null;
     const score = validLoss ?? trainLoss;
     if (!Number.isFinite(score)) {
       diverged = true;
@@ -142,7 +142,7 @@ export function fitNetwork(
       best.set(net.params);
       stale = 0;
     } else stale++;
-    const p: EpochProgress = {
+    const p: NnEpochProgress = {
       epoch,
       maxEpochs: o.maxEpochs,
       trainLoss,
@@ -166,7 +166,7 @@ export function fitNetwork(
 }
 
 /** Class-weighted mean cross-entropy of the network on `data` (no gradients). */
-export function evaluateLoss(net: Network, data: TrainData, classWeights: Float64Array): number {
+export function nnLoss(net: Network, data: NnData, classWeights: Float64Array): number {
   const S = net.sampleSize;
   const K = net.classCount;
   let lossSum = 0;
@@ -187,7 +187,7 @@ export function evaluateLoss(net: Network, data: TrainData, classWeights: Float6
 }
 
 /** Class probabilities of every sample of `data`, [count, classCount] row-major. */
-export function predictProba(net: Network, data: TrainData, out?: Float64Array): Float64Array {
+export function nnPredictProba(net: Network, data: NnData, out?: Float64Array): Float64Array {
   const S = net.sampleSize;
   const K = net.classCount;
   const res = out ?? new Float64Array(data.count * K);
