@@ -1,0 +1,20 @@
+// Public entry of ml/onnx: export Vigil's models to ONNX, load and run ONNX classifiers trained elsewhere.
+export {
+  exportGbdtOnnx,
+  ONNX_INPUT,
+  ONNX_LABEL,
+  ONNX_PROBABILITIES,
+  type OnnxExportOptions,
+} from "./export-gbdt.ts";
+export { exportNnOnnx, META_NN_INPUTS, ONNX_SEQUENCE_LENS } from "./export-nn.ts";
+export {
+  loadOnnxClassifier,
+  MAX_ONNX_BYTES,
+  type OnnxClassifier,
+  type OnnxClassifyOptions,
+  type OnnxLoadOptions,
+  type OnnxOutputConvention,
+  type OnnxPrediction,
+  type OnnxValueInfo,
+} from "./import-classifier.ts";
+export { META as ONNX_METADATA_KEYS } from "./metadata.ts";
