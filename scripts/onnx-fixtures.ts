@@ -62,6 +62,21 @@ export interface MlpParams {
   b2: number[];
 }
 
+/** A 1-D CNN: Conv1d(channels → filters, kernel) → ReLU → global max → Linear(filters → outputs). */
+export interface CnnParams {
+  channels: number;
+  length: number;
+  filters: number;
+  kernel: number;
+  outputs: number;
+  /** [filters, channels, kernel]. */
+  conv: number[];
+  convBias: number[];
+  /** [outputs, filters]. */
+  fc: number[];
+  fcBias: number[];
+}
+
 export interface OnnxFixtureParams {
   sklLogregZipmap: LinearParams;
   sklLogregBinaryNoZipmap: LinearParams;
@@ -70,6 +85,7 @@ export interface OnnxFixtureParams {
   xgbMulticlass: EnsembleParams;
   torchMlp: MlpParams;
   torchSigmoidFixedBatch: MlpParams;
+  torchCnnLogSoftmax: CnnParams;
 }
 
 /** A float32 value with three decimals, readable in params.json and exact in the model. */
@@ -448,6 +464,59 @@ export function buildOnnxFixtures(): { files: Record<string, Uint8Array>; params
     undefined,
   );
 
+  // torch.onnx.export of Conv1d(2, 4, 3) → ReLU → AdaptiveMaxPool1d(1) → Flatten → Linear(4, 3) → LogSoftmax
+  // (a model trained with NLLLoss): a rank-3 input [batch, 2, 16], log-probabilities out.
+  const cnn: CnnParams = {
+    channels: 2,
+    length: 16,
+    filters: 4,
+    kernel: 3,
+    outputs: 3,
+    conv: values(next, 24),
+    convBias: values(next, 4, 0.2),
+    fc: values(next, 12),
+    fcBias: values(next, 3, 0.2),
+  };
+  files["torch-cnn-logsoftmax.onnx"] = model(
+    {
+      nodes: [
+        node(
+          "Conv",
+          ["input", "conv.weight", "conv.bias"],
+          ["/conv/Conv_output_0"],
+          [
+            attrInts("dilations", [1]),
+            attrInt("group", 1),
+            attrInts("kernel_shape", [3]),
+            attrInts("pads", [0, 0]),
+            attrInts("strides", [1]),
+          ],
+        ),
+        node("Relu", ["/conv/Conv_output_0"], ["/act/Relu_output_0"]),
+        node("GlobalMaxPool", ["/act/Relu_output_0"], ["/pool/GlobalMaxPool_output_0"]),
+        node(
+          "Flatten",
+          ["/pool/GlobalMaxPool_output_0"],
+          ["/flatten/Flatten_output_0"],
+          [attrInt("axis", 1)],
+        ),
+        gemm("/flatten/Flatten_output_0", "fc.weight", "fc.bias", "/fc/Gemm_output_0"),
+        node("LogSoftmax", ["/fc/Gemm_output_0"], ["log_probs"], [attrInt("axis", 1)]),
+      ],
+      inputs: [tensorInfo("input", ELEM.float, ["batch_size", 2, 16])],
+      outputs: [tensorInfo("log_probs", ELEM.float, ["batch_size", 3])],
+      initializers: [
+        tensor("conv.weight", [4, 2, 3], Float32Array.from(cnn.conv)),
+        tensor("conv.bias", [4], Float32Array.from(cnn.convBias)),
+        tensor("fc.weight", [3, 4], Float32Array.from(cnn.fc)),
+        tensor("fc.bias", [3], Float32Array.from(cnn.fcBias)),
+      ],
+    },
+    TORCH,
+    17,
+    undefined,
+  );
+
   return {
     files,
     params: {
@@ -458,6 +527,7 @@ export function buildOnnxFixtures(): { files: Record<string, Uint8Array>; params
       xgbMulticlass: xgb3,
       torchMlp: mlp,
       torchSigmoidFixedBatch: sig,
+      torchCnnLogSoftmax: cnn,
     },
   };
 }

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   buildOnnxFixtures,
+  type CnnParams,
   type EnsembleParams,
   type LinearParams,
   type MlpParams,
@@ -61,6 +62,24 @@ function mlp(p: MlpParams, row: number[]): number[] {
     Math.max(0, b + row.reduce((a, v, j) => a + v * p.w1[h * p.features + j], 0)),
   );
   return softmax(p.b2.map((b, k) => b + hidden.reduce((a, v, j) => a + v * p.w2[k * p.hidden + j], 0)));
+}
+
+/** Conv1d → ReLU → max over positions → Linear → softmax (LogSoftmax's exp), row = channel-major [C, L]. */
+function cnn(p: CnnParams, row: number[]): number[] {
+  const positions = p.length - p.kernel + 1;
+  const pooled = Array.from({ length: p.filters }, (_, f) => {
+    let best = 0; // after ReLU nothing is below 0
+    for (let t = 0; t < positions; t++) {
+      let a = p.convBias[f];
+      for (let c = 0; c < p.channels; c++) {
+        for (let k = 0; k < p.kernel; k++)
+          a += p.conv[(f * p.channels + c) * p.kernel + k] * row[c * p.length + t + k];
+      }
+      best = Math.max(best, a);
+    }
+    return best;
+  });
+  return softmax(p.fcBias.map((b, o) => b + pooled.reduce((a, v, f) => a + v * p.fc[o * p.filters + f], 0)));
 }
 
 /** Rows of `cols` values in [-1.5, 1.5]; with `nan`, some values are NaN. */
@@ -183,6 +202,17 @@ describe("loadOnnxClassifier: converter conventions", () => {
     expectProbabilities(
       got,
       rows.map((r) => linear({ classes: [0, 1], features: 4, coefficients: p.w1, intercepts: p.b1 }, r)),
+    );
+  });
+
+  it("torch.onnx 1-D CNN ending in LogSoftmax over a rank-3 input: exp of the log-probabilities", async () => {
+    const rows = rowsOf(8, 30, 32);
+    const [clf, got] = await run("torch-cnn-logsoftmax.onnx", rows);
+    expect(clf.convention).toBe("log-probabilities");
+    expect(clf.features).toBe(32);
+    expectProbabilities(
+      got,
+      rows.map((r) => cnn(params.torchCnnLogSoftmax, r)),
     );
   });
 });
