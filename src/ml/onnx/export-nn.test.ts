@@ -1,7 +1,17 @@
 // Neural model → ONNX round trip: onnxruntime's probabilities equal Vigil's Network forward pass within 1e-5.
 import { describe, expect, it } from "vitest";
 import { isVigilError, type Rng, seededRng } from "../../core/index.ts";
-import { Network, type NnInput, type NnModel, nnSampleLayout, nnSchemaHash } from "../nn/index.ts";
+import {
+  fitNetwork,
+  initNnModel,
+  Network,
+  type NnArchitecture,
+  type NnData,
+  type NnInput,
+  type NnModel,
+  nnSampleLayout,
+  nnSchemaHash,
+} from "../nn/index.ts";
 import { exportNnOnnx, loadOnnxClassifier, META_NN_INPUTS, ONNX_METADATA_KEYS } from "./index.ts";
 
 const TOL = 1e-5;
@@ -46,7 +56,7 @@ function nnModel(
   width: number,
   rng: Rng,
 ) {
-  const classes = ["benign", "dos", "scan", "brute"];
+  const classes = CLASSES;
   const hidden = 16;
   const model: NnModel = {
     kind,
@@ -75,62 +85,74 @@ function nnModel(
   return model;
 }
 
+const CLASSES = ["benign", "dos", "scan", "brute"];
+
+/**
+ * Trains `arch` for a few epochs with Vigil's own trainer on synthetic samples whose class sets the level
+ * of one input channel, and returns the trained model (weights rounded to float32, as saved).
+ */
+function trained(arch: NnArchitecture, seed: number): NnModel {
+  const rng = seededRng(seed);
+  const net = new Network(initNnModel(arch, rng), 32);
+  const S = net.sampleSize;
+  const seqLen = arch.inputs.find((i) => i.layout === "sequence")?.length ?? 1;
+  const count = 160;
+  const labels = Int32Array.from({ length: count }, (_, i) => i % CLASSES.length);
+  const raw = Float64Array.from({ length: count * S }, (_, i) => {
+    const cls = labels[Math.floor(i / S)];
+    return (i % 3 === 0 ? cls * 2 : 0) + (rng.next() * 2 - 1);
+  });
+  const steps = Int32Array.from({ length: count }, () => 1 + rng.int(seqLen));
+  const data: NnData = {
+    count,
+    labels,
+    gather: (i, dst, off) => {
+      dst.set(raw.subarray(i * S, (i + 1) * S), off);
+      return steps[i];
+    },
+  };
+  fitNetwork(net, data, null, { maxEpochs: 4, batchSize: 32, learningRate: 1e-2, seed });
+  return net.toModel();
+}
+
 function gruModel(seed: number): NnModel {
   const rng = seededRng(seed);
-  const H = 12;
-  const C = 5;
-  const seq = input(rng, "flows", "sequence", C, 10);
-  return nnModel(
-    "gru-sequence",
-    [seq],
-    [
-      {
-        type: "gru",
-        input: 0,
-        hiddenSize: H,
-        linearBeforeReset: 1,
-        W: f32(rng, 3 * H * C, 0.6),
-        R: f32(rng, 3 * H * H, 0.6),
-        B: f32(rng, 6 * H, 0.3),
-      },
-    ],
-    H,
-    rng,
+  const seq = input(rng, "flows", "sequence", 5, 10);
+  return trained(
+    {
+      kind: "gru-sequence",
+      classes: CLASSES,
+      benign: 0,
+      inputs: [seq],
+      branches: [{ type: "gru", input: 0, hiddenSize: 12 }],
+      hidden: [16],
+    },
+    seed,
   );
 }
 
 function cnnModel(seed: number): NnModel {
   const rng = seededRng(seed);
   const grid = input(rng, "payload", "grid", 3, 40);
-  return nnModel(
-    "payload-cnn",
-    [grid],
-    [
-      {
-        type: "conv",
-        input: 0,
-        layers: [
-          {
-            inChannels: 3,
-            outChannels: 8,
-            kernel: 5,
-            stride: 2,
-            W: f32(rng, 8 * 3 * 5, 0.5),
-            B: f32(rng, 8, 0.1),
-          },
-          {
-            inChannels: 8,
-            outChannels: 6,
-            kernel: 3,
-            stride: 1,
-            W: f32(rng, 6 * 8 * 3, 0.5),
-            B: f32(rng, 6, 0.1),
-          },
-        ],
-      },
-    ],
-    6,
-    rng,
+  return trained(
+    {
+      kind: "payload-cnn",
+      classes: CLASSES,
+      benign: 0,
+      inputs: [grid],
+      branches: [
+        {
+          type: "conv",
+          input: 0,
+          layers: [
+            { outChannels: 8, kernel: 5, stride: 2 },
+            { outChannels: 6, kernel: 3 },
+          ],
+        },
+      ],
+      hidden: [16],
+    },
+    seed,
   );
 }
 
@@ -174,15 +196,15 @@ async function roundTrip(model: NnModel, rows: number, seed: number): Promise<nu
 }
 
 describe("exportNnOnnx", () => {
-  it("GRU sequence model: onnxruntime within 1e-5 of Vigil, lengths clamped, NaN/±Inf scaled", async () => {
+  it("trained GRU sequence model: onnxruntime within 1e-5 of Vigil, lengths clamped, NaN/±Inf scaled", async () => {
     expect(await roundTrip(gruModel(1), 300, 2)).toBeLessThan(TOL);
   });
 
-  it("payload CNN (Conv → Relu → GlobalMaxPool → Gemm → Softmax): within 1e-5", async () => {
+  it("trained payload CNN (Conv → Relu → GlobalMaxPool → Gemm → Softmax): within 1e-5", async () => {
     expect(await roundTrip(cnnModel(3), 300, 4)).toBeLessThan(TOL);
   });
 
-  it("two inputs, a GRU and a CNN branch concatenated: within 1e-5", async () => {
+  it("two inputs, a GRU and a CNN branch concatenated (trained branches, a new head): within 1e-5", async () => {
     const rng = seededRng(5);
     const gru = gruModel(6);
     const cnn = cnnModel(7);
