@@ -36,7 +36,7 @@ export interface OnnxClassifyOptions {
 export interface OnnxClassifier {
   readonly inputs: readonly OnnxValueInfo[];
   readonly outputs: readonly OnnxValueInfo[];
-  /** The one float input Vigil feeds. */
+  /** The float input Vigil feeds the rows into. */
   readonly inputName: string;
   /** Values per row when the input's non-batch dimensions are all fixed. */
   readonly features: number | undefined;
@@ -114,9 +114,9 @@ function tooLarge(size: number, max: number): VigilError {
 /**
  * Loads an ONNX classifier from bytes or a file path and prepares an onnxruntime session.
  *
- * The model must have one float tensor input [batch, …]; its outputs are read by the convention that
- * fits (see OnnxOutputConvention). A damaged, oversized or unsupported file gives an `input.corrupt`
- * VigilError; a missing one `input.not_found`.
+ * The model must have one float tensor input [batch, …] (and at most one int32/int64 [N] input of sequence
+ * lengths); its outputs are read by the convention that fits (see OnnxOutputConvention). A damaged,
+ * oversized or unsupported file gives an `input.corrupt` VigilError, a missing one `input.not_found`.
  */
 export async function loadOnnxClassifier(
   source: Uint8Array | string,
