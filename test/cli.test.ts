@@ -22,7 +22,7 @@ function vigil(args: string[], input?: Buffer): { code: number; out: string; err
 }
 
 describe("vigil CLI", () => {
-  it.each([[[]], [["analyze"]], [["flows"]], [["features"]], [["capture"]], [["config", "print"]]])(
+  it.each([[[]], [["analyze"]], [["flows"]], [["features"]], [["capture"]], [["train"]], [["eval"]], [["config", "print"]]])(
     "--help on %j",
     (cmd) => {
       const r = vigil([...cmd, "--help"]);
@@ -30,6 +30,39 @@ describe("vigil CLI", () => {
       expect(r.out).toContain("Usage: vigil");
     },
   );
+
+  it("train without data, and with an unreadable model file, exits with a usage or input error that says what to do", () => {
+    const r = vigil(["train", "-m", "gbdt"]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--dataset/);
+    const c = vigil(["train", "-m", "cnn"]);
+    expect(c.code).toBe(2);
+    expect(c.err).toMatch(/--capture/);
+    const dir = mkdtempSync(join(tmpdir(), "vigil-cli-model-"));
+    const bad = join(dir, "bad.json");
+    writeFileSync(bad, '{"format":"vigil.supervised","version":1,"kind":"gbdt","dataset":{}}');
+    const e = vigil(["eval", "--model", bad, "nsl-kdd"]);
+    expect(e.code).toBe(4);
+    expect(e.err).toMatch(/not a Vigil supervised model/);
+    rmSync(dir, { recursive: true });
+  });
+
+  it("train -m gbdt on NSL-KDD prints per-class figures and writes a model that eval --model reads", () => {
+    const dir = mkdtempSync(join(tmpdir(), "vigil-cli-train-"));
+    const out = join(dir, "nsl.json");
+    const r = vigil(["train", "-d", "nsl-kdd", "--rounds", "20", "-o", out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/macro-F1 0\.\d{4}/);
+    expect(r.out).toContain("confusion matrix");
+    expect(r.out).toContain(`model written to ${out}`);
+    const e = vigil(["eval", "--model", out, "nsl-kdd", "--json"]);
+    expect(e.code).toBe(0);
+    const rep = JSON.parse(e.out);
+    expect(rep.model).toBe("gbdt");
+    expect(rep.metrics.classes).toEqual(["normal", "DoS", "Probe", "R2L", "U2R"]);
+    expect(rep.metrics.accuracy).toBeGreaterThan(0.97);
+    rmSync(dir, { recursive: true });
+  });
 
   it("analyze prints a summary of the sample capture", () => {
     const r = vigil(["analyze", SAMPLE]);

@@ -70,7 +70,7 @@ export interface CaptureFlowEvalReport {
 }
 
 /** A flow of the capture: CIC features, host-profile numbers, start time and true type. */
-interface LabelledFlow {
+export interface LabelledFlow {
   startUs: number;
   cic: Float64Array;
   host: HostFlow;
@@ -137,7 +137,7 @@ function leadIn(
 }
 
 /** The labelled flows of a capture, its attack windows and its benign lead-in. */
-async function readLabelledCapture(
+export async function readLabelledCapture(
   input: string,
   labelsPath: string,
   opts: CaptureFlowEvalOptions,

@@ -4,6 +4,7 @@
 import {
   BehaviourClustersConfig,
   BehaviourClustersDetector,
+  FlowClassifierDetector,
   flowEndUs,
   type HostFlow,
   type HostWindow,
@@ -19,6 +20,8 @@ import { type DetectionSummary, KeyedTop, type ModelOrigin } from "./detections.
 export interface FlowDetectorOptions {
   iforest?: Partial<IForestDetectorConfig> | IForestDetector;
   clusters?: Partial<BehaviourClustersConfig> | BehaviourClustersDetector;
+  /** The supervised flow classifier with its loaded model (see loadFlowClassifier). */
+  classifier?: FlowClassifierDetector;
 }
 
 /** A detection summary of a flow detector: packet counts are the packets of the flows it saw. */
@@ -122,6 +125,7 @@ const MAX_HELD_FLOWS = 200_000;
 export class FlowDetectorsRunner {
   readonly iforest: IForestDetector | null;
   readonly clusters: BehaviourClustersDetector | null;
+  readonly classifier: FlowClassifierDetector | null;
   private readonly sensor: string;
   private readonly holdUs: number;
   private readonly held = new StartHeap();
@@ -130,7 +134,11 @@ export class FlowDetectorsRunner {
   private readonly clOrigin: ModelOrigin;
   private readonly ifTop: KeyedTop;
   private readonly clTop: KeyedTop;
+  private readonly fcTop: KeyedTop;
   private readonly n = {
+    fcScorePkts: 0,
+    fcScored: 0,
+    fcDetections: 0,
     ifTrainPkts: 0,
     ifScorePkts: 0,
     ifScored: 0,
@@ -171,12 +179,15 @@ export class FlowDetectorsRunner {
           : null;
     this.ifTop = new KeyedTop(keep);
     this.clTop = new KeyedTop(keep);
+    this.classifier = opts.classifier ?? null;
+    this.fcTop = new KeyedTop(keep);
   }
 
   /** One flow record; `nowUs` is the capture clock (time of the latest packet), when known. */
   onFlow(rec: FlowRecord, nowUs = rec.lastUs): void {
     const pkts = rec.conn.orig_pkts + rec.conn.resp_pkts;
     if (this.iforest) this.scoreFlow(this.iforest, rec, pkts);
+    if (this.classifier) this.classifyFlow(this.classifier, rec, pkts);
     if (this.clusters) {
       if (nowUs > this.clockUs) this.clockUs = nowUs;
       if (this.held.size >= MAX_HELD_FLOWS) this.clusters.observe(this.held.pop()!);
@@ -232,6 +243,38 @@ export class FlowDetectorsRunner {
     };
     this.onDetection?.(ev);
     if (wanted) this.ifTop.put(key, s, ev);
+  }
+
+  private classifyFlow(d: FlowClassifierDetector, rec: FlowRecord, pkts: number): void {
+    const p = d.process(rec.cic, rec.firstUs);
+    this.n.fcScored++;
+    this.n.fcScorePkts += pkts;
+    const cls = d.lastClass;
+    if (cls === null || !(p >= d.threshold)) return;
+    this.n.fcDetections++;
+    // Grouped by host pair and class: a scan's many ports are one alert, a scan and a flood two.
+    const c = rec.conn;
+    const key = `${c["id.orig_h"]}|${c["id.resp_h"]}|${cls.name}`;
+    const wanted = this.fcTop.offer(key, p);
+    if (!this.onDetection && !wanted) return;
+    const technique = cls.meaning.technique;
+    const ev: DetectionEvent = {
+      ts: rec.lastUs / 1e6,
+      event_type: "detection",
+      sensor: this.sensor,
+      ...flowEnvelope(rec),
+      detection: {
+        detector: d.info.id,
+        ...(technique ? { technique } : {}),
+        severity: d.severity(),
+        score: p,
+        threshold: d.threshold,
+        model_version: d.modelVersion(),
+        explanation: d.explain(rec.cic, p, 5),
+      },
+    };
+    this.onDetection?.(ev);
+    if (wanted) this.fcTop.put(key, p, ev);
   }
 
   private onWindow(w: HostWindow): void {
@@ -290,6 +333,26 @@ export class FlowDetectorsRunner {
         groupedBy: "originator, responder and port",
         trainingUnits: d.trainedOn.flows + d.trainedOn.calibrationFlows,
         scoredUnits: n.ifScored,
+      });
+    }
+    const fc = this.classifier;
+    if (fc) {
+      out.push({
+        detector: fc.info.id,
+        modelVersion: fc.modelVersion(),
+        phase: fc.phase,
+        threshold: fc.threshold,
+        trainingPackets: 0,
+        scoredPackets: n.fcScorePkts,
+        detections: n.fcDetections,
+        model: "loaded",
+        trainingRemaining: 0,
+        ignoredFeatures: [...fc.missingFeatures],
+        ...this.fcTop.result(),
+        unit: "flows",
+        groupedBy: "originator, responder and class",
+        trainingUnits: 0,
+        scoredUnits: n.fcScored,
       });
     }
     const c = this.clusters;

@@ -18,3 +18,4 @@ export * from "./output.ts";
 export * from "./packet-path.ts";
 export * from "./site-config.ts";
 export * from "./summary.ts";
+export * from "./supervised/index.ts";

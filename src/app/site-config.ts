@@ -1,7 +1,12 @@
 // The site configuration: the stages' settings (schema/VigilConfig) plus every detector plugin's own
 // settings schema, composed here because only app/ may know the concrete plugins.
 import { z } from "zod";
-import { BehaviourClustersConfig, IForestDetectorConfig, KitNetDetectorConfig } from "../detect/index.ts";
+import {
+  BehaviourClustersConfig,
+  FlowClassifierConfig,
+  IForestDetectorConfig,
+  KitNetDetectorConfig,
+} from "../detect/index.ts";
 import { VigilConfig } from "../schema/index.ts";
 
 /** KitNET as run by `vigil analyze`: on or off, trained per capture or loaded from a model file. */
@@ -25,12 +30,24 @@ export type IForestSection = z.infer<typeof IForestSection>;
 export const ClustersSection = BehaviourClustersConfig.extend({ enabled: enabled("the behaviour clusters") });
 export type ClustersSection = z.infer<typeof ClustersSection>;
 
+/** The supervised flow classifier over every flow record (a trained model file; no training per capture). */
+export const ClassifierSection = FlowClassifierConfig.extend({
+  enabled: enabled("the supervised flow classifier"),
+  model: z
+    .string()
+    .max(4096)
+    .default("")
+    .describe("model file from `vigil train -m gbdt --out` (empty: the bundled CIC-IDS2017 model)"),
+});
+export type ClassifierSection = z.infer<typeof ClassifierSection>;
+
 /** One section per detector plugin; adding a detector adds one line here. */
 export const DetectorsConfig = z
   .object({
     kitnet: KitNetSection.prefault({}),
     iforest: IForestSection.prefault({}),
     clusters: ClustersSection.prefault({}),
+    classifier: ClassifierSection.prefault({}),
   })
   .strict();
 export type DetectorsConfig = z.infer<typeof DetectorsConfig>;

@@ -13,10 +13,12 @@ import {
   captureAnomalyEvents,
   captureLive,
   detectZeekLog,
+  evalClassifierCapture,
   evalClustersCapture,
   evalIForestCapture,
   evalIsolationForest,
   evalKitNet,
+  evalSupervisedModel,
   evalZeekConn,
   type FlowDetectorOptions,
   type FlowFormat,
@@ -29,15 +31,20 @@ import {
   type KitNetSection,
   LineWriter,
   learnBaseline,
+  loadBundle,
+  loadFlowClassifier,
   loadKitNetModel,
   SiteConfig,
+  scorePayloadModel,
 } from "../app/index.ts";
 import { configRows, formatConfig, loadConfig } from "../config/index.ts";
 import { isVigilError, VigilError } from "../core/index.ts";
 import { EXIT, exitCodeFor } from "./exit-codes.ts";
 import { formatCaptureFlowEval, formatEval } from "./format-eval.ts";
 import { formatSummary } from "./format-summary.ts";
+import { formatClassifierCapture, formatSupervised, supervisedJson } from "./format-supervised.ts";
 import { progressBar } from "./progress.ts";
+import { labelledCaptures, registerTrain } from "./train-command.ts";
 
 interface GlobalOpts {
   config?: string;
@@ -119,7 +126,8 @@ function flowDetectorOptions(
 ): FlowDetectorOptions | null {
   const { enabled: iforestOn, ...iforestCfg } = cfg.detectors.iforest;
   const { enabled: clustersOn, ...clustersCfg } = cfg.detectors.clusters;
-  if (!o.detectors || (!iforestOn && !clustersOn)) return null;
+  const { enabled: classifierOn, model: classifierModel, ...classifierCfg } = cfg.detectors.classifier;
+  if (!o.detectors || (!iforestOn && !clustersOn && !classifierOn)) return null;
   const t = o.flowTraining;
   // With a training time, time alone ends training: the flow counts are set to their maxima.
   const iforest = t
@@ -137,7 +145,11 @@ function flowDetectorOptions(
     windowS,
     trainingSeconds: Math.max(t ?? clustersCfg.trainingSeconds, windowS),
   };
-  return { ...(iforestOn ? { iforest } : {}), ...(clustersOn ? { clusters } : {}) };
+  return {
+    ...(iforestOn ? { iforest } : {}),
+    ...(clustersOn ? { clusters } : {}),
+    ...(classifierOn ? { classifier: unwrap(loadFlowClassifier(classifierModel, classifierCfg)) } : {}),
+  };
 }
 
 /** Options shared by the commands that run detectors (analyze, capture). */
@@ -191,6 +203,7 @@ async function detectorSetup(
       flowDetectors: {
         ...(baseline.iforest ? { iforest: baseline.iforest } : {}),
         ...(baseline.clusters ? { clusters: baseline.clusters } : {}),
+        ...(flowDetectors?.classifier ? { classifier: flowDetectors.classifier } : {}),
       },
     },
     baseline,
@@ -574,6 +587,10 @@ program
       .choices(["benign", "all"])
       .default("benign"),
   )
+  .option(
+    "--model <file>",
+    "a supervised model from `vigil train --out`: scored on a labelled dataset (name or flow table; its test part when it is the training set) or on a capture with --labels",
+  )
   .option("--json", "print the report as JSON")
   .addHelpText(
     "after",
@@ -597,11 +614,16 @@ program
         continueTraining?: boolean;
         trainShare?: number;
         trainOn: "benign" | "all";
+        model?: string;
         json?: boolean;
       },
       cmd: Command,
     ) => {
       const cfg = config(cmd);
+      if (o.model) {
+        await evalModel(o.model, capture, o.labels, cfg, o.json);
+        return;
+      }
       if (o.trainShare !== undefined && !(o.trainShare > 0 && o.trainShare < 1))
         throw new VigilError("usage", `--train-share needs a number between 0 and 1, got ${o.trainShare}`);
       const share = o.trainShare !== undefined ? { trainShare: o.trainShare } : {};
@@ -695,6 +717,33 @@ program
       process.stdout.write(o.json ? `${JSON.stringify(report, null, 2)}\n` : `${formatEval(report)}\n`);
     },
   );
+
+/** `vigil eval --model`: a supervised model on a labelled dataset, or on a capture with attack windows. */
+async function evalModel(
+  model: string,
+  input: string,
+  labels: string | undefined,
+  cfg: SiteConfig,
+  json: boolean | undefined,
+): Promise<void> {
+  const { loaded } = unwrap(loadBundle(model));
+  if (loaded.kind === "cnn") {
+    const rep = unwrap(await scorePayloadModel(loaded.model, labelledCaptures([input], labels)));
+    process.stdout.write(json ? `${supervisedJson(rep)}\n` : `${formatSupervised(rep)}\n`);
+    return;
+  }
+  if (labels) {
+    const bar = progressBar("eval");
+    const rep = unwrap(await evalClassifierCapture(model, input, labels, { config: cfg, onProgress: (p) => bar.update(p) }));
+    bar.stop();
+    process.stdout.write(json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatClassifierCapture(rep)}\n`);
+    return;
+  }
+  const rep = unwrap(await evalSupervisedModel(model, input));
+  process.stdout.write(json ? `${supervisedJson(rep)}\n` : `${formatSupervised(rep)}\n`);
+}
+
+registerTrain(program);
 
 const configCmd = program.command("config").description("Show the effective configuration");
 configCmd

@@ -40,3 +40,34 @@ export function progressBar(label: string, enabled = process.stderr.isTTY === tr
     },
   };
 }
+
+/** A counting progress bar (rounds, epochs) on stderr; a no-op when stderr is not a terminal. */
+export function countBar(
+  label: string,
+  enabled = process.stderr.isTTY === true,
+): { update(done: number, total: number, note: string): void; stop(): void } {
+  if (!enabled) return { update: () => {}, stop: () => {} };
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {value}/{total} | {note} | {eta_formatted} left`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  return {
+    update(done, total, note) {
+      if (!started) {
+        bar.start(Math.max(1, total), 0, { note });
+        started = true;
+      }
+      bar.setTotal(Math.max(1, total));
+      bar.update(Math.min(done, total), { note });
+    },
+    stop() {
+      if (started) bar.stop();
+    },
+  };
+}

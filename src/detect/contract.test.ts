@@ -3,11 +3,14 @@
 // what it found in schema-valid words.
 import { describe, expect, it } from "vitest";
 import { seededRng } from "../core/index.ts";
+import { trainGbdt } from "../ml/index.ts";
 import { AFTERIMAGE_FEATURE_NAMES } from "../features/index.ts";
 import { Explanation } from "../schema/index.ts";
 import {
   BehaviourClustersConfig,
   BehaviourClustersDetector,
+  FlowClassifierConfig,
+  FlowClassifierDetector,
   type HostFlow,
   type HostWindow,
   IForestDetector,
@@ -27,6 +30,20 @@ interface VectorCase {
 }
 
 const FLOW_FEATURES = Array.from({ length: 20 }, (_, i) => `Feature ${i}`);
+
+/** A GBDT flow classifier trained (seeded) on the normal stream as BENIGN and the shifted one as Portscan. */
+function flowClassifier(seed: number): FlowClassifierDetector {
+  const n = FLOW_FEATURES.length;
+  const rows = [...stream(500 + seed, n, 300), ...stream(600 + seed, n, 300, 4)];
+  const x = new Float32Array(rows.length * n);
+  rows.forEach((r, i) => x.set(r, i * n));
+  const y = Int32Array.from(rows, (_, i) => (i < 300 ? 0 : 1));
+  const { model } = trainGbdt(
+    { x, rows: rows.length, cols: n, y, classes: ["BENIGN", "Portscan"], featureNames: FLOW_FEATURES },
+    { rounds: 20, maxLeaves: 7, seed, baggingFraction: 0.8, featureFraction: 0.8 },
+  );
+  return new FlowClassifierDetector(FlowClassifierConfig.parse({}), { model, version: `gbdt/test/${seed}` }, FLOW_FEATURES);
+}
 
 const VECTOR_CASES: VectorCase[] = [
   {
@@ -49,6 +66,7 @@ const VECTOR_CASES: VectorCase[] = [
     features: FLOW_FEATURES.length,
     training: 600,
   },
+  { name: "flow.classifier", make: flowClassifier, features: FLOW_FEATURES.length, training: 0 },
 ];
 
 /** Normal traffic: three latent factors mixed into every feature, plus noise; `shift` moves factor 0. */

@@ -5,6 +5,7 @@ export { FlowTable, type FlowTableStats } from "./flow-table.ts";
 export {
   CIC_COLUMNS,
   CIC_INDEX,
+  CIC_QUIRK_COLUMNS,
   type CicColumn,
   type ConnFields,
   type FlowEndReason,

@@ -96,6 +96,26 @@ export const CIC_INDEX: Readonly<Record<CicColumn, number>> = Object.fromEntries
   CIC_COLUMNS.map((c, i) => [c, i]),
 ) as Record<CicColumn, number>;
 
+/**
+ * CIC columns whose value depends on `cicCompat`, i.e. on CICFlowMeter's quirks (docs/flows.md): subflows,
+ * the backward "init" window, the forward counters that skip the first packet, the active periods. A model
+ * trained on the CIC-IDS2017 CSVs without them scores Vigil's flows the same in either mode.
+ */
+export const CIC_QUIRK_COLUMNS: readonly CicColumn[] = [
+  "Fwd RST Flags",
+  "Subflow Fwd Packets",
+  "Subflow Fwd Bytes",
+  "Subflow Bwd Packets",
+  "Subflow Bwd Bytes",
+  "Bwd Init Win Bytes",
+  "Fwd Act Data Pkts",
+  "Fwd Seg Size Min",
+  "Active Mean",
+  "Active Std",
+  "Active Max",
+  "Active Min",
+];
+
 /** Why a flow record was emitted. */
 export type FlowEndReason =
   | "idle" // no packet for the idle timeout

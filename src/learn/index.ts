@@ -28,3 +28,4 @@ export {
   subset,
   timeSplit,
 } from "./split.ts";
+export { dropFeatures } from "./select.ts";

@@ -1,0 +1,47 @@
+// Loads the supervised flow classifier that `vigil analyze` runs on every flow record: a GBDT model file
+// trained on CIC-style flow features (the bundled one, or the site's own from `vigil train --out`).
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { err, ok, type Result, VigilError } from "../../core/index.ts";
+import { FlowClassifierConfig, FlowClassifierDetector } from "../../detect/index.ts";
+import { CIC_COLUMNS } from "../../flows/index.ts";
+import { loadBundle } from "./bundle.ts";
+
+/** The model `vigil analyze` uses when the site names none: GBDT on CIC-IDS2017 (improved), see models/README.md. */
+export function bundledClassifierPath(): string {
+  return join(resolve(dirname(fileURLToPath(import.meta.url)), "../../.."), "models", "flow-classifier-cic.json");
+}
+
+// Sources whose features are Vigil's own CIC columns by name.
+const FLOW_SOURCES = new Set(["cicids2017", "vigil-flows"]);
+
+/** Builds the flow classifier from a model file ("" = the bundled model) and its settings. */
+export function loadFlowClassifier(
+  modelPath: string,
+  settings: Partial<FlowClassifierConfig> = {},
+): Result<FlowClassifierDetector, VigilError> {
+  const path = modelPath === "" ? bundledClassifierPath() : modelPath;
+  const b = loadBundle(path);
+  if (!b.ok) return b;
+  const { loaded, dataset } = b.value;
+  if (loaded.kind !== "gbdt")
+    return err(
+      new VigilError(
+        "usage",
+        `${path} is a ${loaded.kind} model; the flow classifier scores flow records with a GBDT model`,
+        "train one with `vigil train -m gbdt -d cicids2017 -o FILE`",
+      ),
+    );
+  if (!FLOW_SOURCES.has(dataset.source))
+    return err(
+      new VigilError(
+        "usage",
+        `${path} was trained on ${dataset.source} features, which Vigil's flow records do not have`,
+        "train on CIC-IDS2017 or on `vigil flows --schema cic` output with a Label column",
+      ),
+    );
+  const parsed = FlowClassifierConfig.safeParse(settings);
+  if (!parsed.success)
+    return err(new VigilError("config.invalid", `detectors.classifier: ${parsed.error.issues[0]?.message ?? "invalid"}`));
+  return ok(new FlowClassifierDetector(parsed.data, { model: loaded.model, version: b.value.version }, CIC_COLUMNS));
+}
