@@ -55,6 +55,8 @@ export interface PayloadModelOptions {
   byteConv: { outChannels: number; kernel: number; stride?: number }[];
   /** ReLU layer widths between the pooled features and the output layer. */
   headHidden: number[];
+  /** Which grids the model looks at (one alone measures what the other adds). */
+  branches: "both" | "packets" | "bytes";
   /** Share of each (capture, class) group's flows, by first-packet time, to train, validate and test. */
   split: SplitFractions;
   /** Flows kept per (capture, class) group, evenly spaced in time (keeps one flood from drowning the rest). */
@@ -71,6 +73,7 @@ export const DEFAULT_PAYLOAD_OPTIONS: PayloadModelOptions = {
   packetConv: [{ outChannels: 32, kernel: 3 }],
   byteConv: [{ outChannels: 32, kernel: 8 }], // 8 bytes: "GET /api", a DNS label run, an SSH banner prefix
   headHidden: [32],
+  branches: "both",
   split: { train: 0.7, valid: 0.1, test: 0.2 },
   maxPerGroup: 2_500,
   classWeights: "sqrt",
@@ -351,8 +354,8 @@ export function trainPayloadOnSamples(
       benign: 0,
       inputs: payloadInputs(s, split.train),
       branches: [
-        { type: "conv", input: 0, layers: opts.packetConv },
-        { type: "conv", input: 1, layers: opts.byteConv },
+        ...(opts.branches !== "bytes" ? [{ type: "conv" as const, input: 0, layers: opts.packetConv }] : []),
+        ...(opts.branches !== "packets" ? [{ type: "conv" as const, input: 1, layers: opts.byteConv }] : []),
       ],
       hidden: opts.headHidden,
     },
@@ -387,6 +390,7 @@ export function trainPayloadOnSamples(
       packetConv: opts.packetConv.map((l) => `${l.outChannels}k${l.kernel}s${l.stride ?? 1}`).join(","),
       byteConv: opts.byteConv.map((l) => `${l.outChannels}k${l.kernel}s${l.stride ?? 1}`).join(","),
       headHidden: opts.headHidden.join(","),
+      branches: opts.branches,
       split: `time within capture and class ${opts.split.train}/${opts.split.valid}/${opts.split.test}`,
       maxPerGroup: opts.maxPerGroup,
       classWeights: opts.classWeights,
