@@ -7,6 +7,7 @@ import {
   payloadSplit,
   readPayloadSamples,
   scorePayloadModel,
+  trainPayloadModel,
   trainPayloadOnSamples,
 } from "./index.ts";
 
@@ -14,6 +15,21 @@ const LAB: LabelledCapture = {
   path: sharedData("pcaps/lab/lab-dev-capture.pcap.gz"),
   labels: { windows: sharedData("pcaps/lab/labels.csv") },
 };
+
+describe("payload CNN settings", () => {
+  it("refuses settings the extractor or the network cannot take, before reading anything", async () => {
+    const none: LabelledCapture[] = [{ path: "/nonexistent.pcap", labels: { every: "x" } }];
+    for (const bad of [
+      { byteConv: [{ outChannels: 4, kernel: 500 }] },
+      { window: { packets: 0 } },
+      { packetConv: [] },
+      { fit: { maxEpochs: 0 } },
+    ]) {
+      const r = await trainPayloadModel(none, bad);
+      expect(r.ok ? "" : r.error.code).toBe("usage");
+    }
+  });
+});
 
 describe.skipIf(!hasSharedData)("payload CNN on the lab capture", () => {
   it("reads each flow's packet window, labelled by the lab's rule", async () => {

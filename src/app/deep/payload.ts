@@ -31,7 +31,7 @@ import {
 } from "../../ml/index.ts";
 import { BENIGN, readAttackWindows, WindowLabeler } from "../labels.ts";
 import { decodeFromBatch } from "../packet-path.ts";
-import { type DeepEvalReport, metricsFromProbs } from "./report.ts";
+import { checkDeepSettings, type DeepEvalReport, metricsFromProbs } from "./report.ts";
 import type { DeepTrainResult } from "./sequence.ts";
 
 /** A capture and how its flows are labelled. */
@@ -323,6 +323,42 @@ function resolve(options: Partial<PayloadModelOptions>): PayloadModelOptions {
   };
 }
 
+/** Settings from flags that the extractor or the network would refuse, as a usage error. */
+function checkPayloadSettings(o: PayloadModelOptions): VigilError | null {
+  const w: PacketWindowConfig = { ...DEFAULT_PACKET_WINDOW_CONFIG, ...o.window };
+  const bad = checkDeepSettings({
+    fit: o.fit,
+    widths: [
+      { name: "window packets", value: w.packets },
+      { name: "window bytes", value: w.bytes },
+      { name: "max flows per group", value: Math.min(o.maxPerGroup, 4_096) },
+      ...o.headHidden.map((value) => ({ name: "head width", value })),
+    ],
+    layers: [
+      ...o.packetConv.map((l) => ({ name: "packet conv", ...l })),
+      ...o.byteConv.map((l) => ({ name: "byte conv", ...l })),
+    ],
+  });
+  if (bad) return bad;
+  if (!(Number.isInteger(w.capacity) && w.capacity >= 1) || !(w.idleTimeoutS > 0))
+    return new VigilError("usage", "window capacity must be a positive integer and idleTimeoutS > 0");
+  // Each conv stack must fit its grid (K packets, N bytes).
+  for (const [name, layers, len] of [
+    ["packet", o.packetConv, w.packets],
+    ["byte", o.byteConv, w.bytes],
+  ] as const) {
+    let l = len;
+    for (const c of layers) l = l < c.kernel ? 0 : Math.floor((l - c.kernel) / (c.stride ?? 1)) + 1;
+    if (l < 1 || layers.length === 0)
+      return new VigilError(
+        "usage",
+        `the ${name} conv layers do not fit a grid of ${len} positions`,
+        "use smaller kernels or a longer window",
+      );
+  }
+  return null;
+}
+
 function describeCaptures(captures: readonly string[]): string {
   return captures.map((c) => basename(c)).join(", ");
 }
@@ -335,6 +371,8 @@ export function trainPayloadOnSamples(
   onProgress?: (p: NnEpochProgress) => void,
 ): Result<DeepTrainResult, VigilError> {
   const opts = resolve(options);
+  const badSetting = checkPayloadSettings(opts);
+  if (badSetting) return err(badSetting);
   if (split.train.length === 0 || split.test.length === 0)
     return err(new VigilError("usage", "too few labelled flows to train and test the payload model"));
   const counts = new Float64Array(s.classes.length);
@@ -432,6 +470,8 @@ export async function trainPayloadModel(
   onProgress?: (p: NnEpochProgress) => void,
 ): Promise<Result<DeepTrainResult, VigilError>> {
   const opts = resolve(options);
+  const badSetting = checkPayloadSettings(opts);
+  if (badSetting) return err(badSetting);
   const s = await readPayloadSamples(captures, opts);
   if (!s.ok) return err(s.error);
   return trainPayloadOnSamples(s.value, payloadSplit(s.value, opts.split), opts, onProgress);

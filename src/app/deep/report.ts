@@ -1,5 +1,6 @@
 // The evaluation report of the deep heads (GRU, CNN): per-class figures, macro-F1, confusion, attack-vs-benign AUC.
 
+import { VigilError } from "../../core/index.ts";
 import {
   argmaxClasses,
   type BinaryMetrics,
@@ -7,6 +8,7 @@ import {
   type ClassificationMetrics,
   classificationMetrics,
   type NnEpochProgress,
+  type NnFitOptions,
 } from "../../ml/index.ts";
 
 /** What `trainSequenceModel` / `trainPayloadModel` / `score*Model` report. */
@@ -55,4 +57,41 @@ export function metricsFromProbs(
     attack: binaryMetrics(yTrue, attackScore, { negative: benign }),
     predicted,
   };
+}
+
+const isInt = (v: unknown, lo: number, hi: number): boolean =>
+  Number.isInteger(v) && (v as number) >= lo && (v as number) <= hi;
+
+/** A usage error for a setting of the deep heads outside its range (they come from flags), or null. */
+export function checkDeepSettings(s: {
+  fit: Partial<NnFitOptions>;
+  widths: { name: string; value: number }[];
+  layers?: { name: string; outChannels: number; kernel: number; stride?: number }[];
+}): VigilError | null {
+  const bad = (what: string): VigilError =>
+    new VigilError("usage", what, "see docs/detectors/gru-sequence.md or payload-cnn.md");
+  const f = s.fit;
+  if (f.maxEpochs !== undefined && !isInt(f.maxEpochs, 1, 10_000))
+    return bad(`epochs must be an integer 1..10000, got ${f.maxEpochs}`);
+  if (f.batchSize !== undefined && !isInt(f.batchSize, 1, 4_096))
+    return bad(`batch size must be an integer 1..4096, got ${f.batchSize}`);
+  if (f.patience !== undefined && !isInt(f.patience, 1, 10_000))
+    return bad(`patience must be an integer ≥ 1, got ${f.patience}`);
+  if (f.learningRate !== undefined && !(f.learningRate > 0 && f.learningRate <= 1))
+    return bad(`learning rate must be in (0, 1], got ${f.learningRate}`);
+  if (f.weightDecay !== undefined && !(f.weightDecay >= 0 && f.weightDecay < 1))
+    return bad(`weight decay must be in [0, 1), got ${f.weightDecay}`);
+  if (f.clipNorm !== undefined && !(f.clipNorm > 0))
+    return bad(`gradient clip norm must be > 0, got ${f.clipNorm}`);
+  for (const w of s.widths)
+    if (!isInt(w.value, 1, 4_096)) return bad(`${w.name} must be an integer 1..4096, got ${w.value}`);
+  for (const l of s.layers ?? []) {
+    if (!isInt(l.outChannels, 1, 4_096))
+      return bad(`${l.name} filters must be an integer 1..4096, got ${l.outChannels}`);
+    if (!isInt(l.kernel, 1, 4_096))
+      return bad(`${l.name} kernel must be an integer 1..4096, got ${l.kernel}`);
+    if (l.stride !== undefined && !isInt(l.stride, 1, 4_096))
+      return bad(`${l.name} stride must be an integer ≥ 1, got ${l.stride}`);
+  }
+  return null;
 }

@@ -63,10 +63,20 @@ describe("host sequences", () => {
     expect([...used(wide.value.test)].some((r) => train.has(r))).toBe(true);
   });
 
-  it("needs host keys and times", async () => {
+  it("needs host keys and times, and settings in range", async () => {
     const ds = { ...tinyDataset([0], [1], [0]), keys: null };
     const r = await trainSequenceModel(ds);
     expect(r.ok ? "" : r.error.code).toBe("usage");
+    const ok = tinyDataset([0, 0], [1, 2], [0, 1]);
+    for (const bad of [
+      { hidden: 0 },
+      { steps: 1000 },
+      { fit: { batchSize: 0 } },
+      { fit: { learningRate: -1 } },
+    ]) {
+      const b = await trainSequenceModel(ok, bad);
+      expect(b.ok ? "" : b.error.code).toBe("usage");
+    }
   });
 });
 

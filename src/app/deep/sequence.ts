@@ -16,7 +16,7 @@ import {
   nnModelVersion,
   nnPredictProba,
 } from "../../ml/index.ts";
-import { type DeepEvalReport, metricsFromProbs } from "./report.ts";
+import { checkDeepSettings, type DeepEvalReport, metricsFromProbs } from "./report.ts";
 
 /** Settings of the sequence model and its training run. */
 export interface SequenceModelOptions {
@@ -216,8 +216,14 @@ export async function trainSequenceModel(
   };
   if (!(Number.isInteger(opts.steps) && opts.steps >= 1 && opts.steps <= 256))
     return err(new VigilError("usage", `steps must be an integer 1..256, got ${opts.steps}`));
-  if (!(Number.isInteger(opts.hidden) && opts.hidden >= 1 && opts.hidden <= 1024))
-    return err(new VigilError("usage", `hidden must be an integer 1..1024, got ${opts.hidden}`));
+  const badSetting = checkDeepSettings({
+    fit: opts.fit,
+    widths: [
+      { name: "hidden", value: opts.hidden },
+      ...opts.headHidden.map((value) => ({ name: "head width", value })),
+    ],
+  });
+  if (badSetting) return err(badSetting);
   const sp = sequenceSplit(ds, opts);
   if (!sp.ok) return err(sp.error);
   const { split, train, valid, test } = sp.value;
