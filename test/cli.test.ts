@@ -22,14 +22,20 @@ function vigil(args: string[], input?: Buffer): { code: number; out: string; err
 }
 
 describe("vigil CLI", () => {
-  it.each([[[]], [["analyze"]], [["flows"]], [["features"]], [["capture"]], [["train"]], [["eval"]], [["config", "print"]]])(
-    "--help on %j",
-    (cmd) => {
-      const r = vigil([...cmd, "--help"]);
-      expect(r.code).toBe(0);
-      expect(r.out).toContain("Usage: vigil");
-    },
-  );
+  it.each([
+    [[]],
+    [["analyze"]],
+    [["flows"]],
+    [["features"]],
+    [["capture"]],
+    [["train"]],
+    [["eval"]],
+    [["config", "print"]],
+  ])("--help on %j", (cmd) => {
+    const r = vigil([...cmd, "--help"]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("Usage: vigil");
+  });
 
   it("train without data, and with an unreadable model file, exits with a usage or input error that says what to do", () => {
     const r = vigil(["train", "-m", "gbdt"]);

@@ -3,9 +3,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { analyzeCapture, flowEvent, learnBaseline } from "../src/app/index.ts";
+import { analyzeCapture, flowEvent, learnBaseline, loadFlowClassifier } from "../src/app/index.ts";
 import { defaultConfig } from "../src/config/index.ts";
-import { FlowEvent } from "../src/schema/index.ts";
+import { DetectionEvent, FlowEvent } from "../src/schema/index.ts";
 import { REPO_ROOT, sharedData } from "./shared-data.ts";
 
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
@@ -65,20 +65,44 @@ describe("golden flow records", () => {
     if (!b.ok) throw b.error;
     const { kitnet, iforest, clusters } = b.value;
     expect(kitnet && iforest && clusters).toBeTruthy();
+    const classifier = loadFlowClassifier("");
+    if (!classifier.ok) throw classifier.error;
     const r = await analyzeCapture(join(REPO_ROOT, "samples/sample.pcap.gz"), {
       config,
       kitnet: kitnet!,
       kitnetOrigin: "baseline",
-      flowDetectors: { iforest: iforest!, clusters: clusters! },
+      flowDetectors: { iforest: iforest!, clusters: clusters!, classifier: classifier.value },
     });
     if (!r.ok) throw r.error;
     const lines = r.value.detections!.flatMap((d) =>
       d.top.map((ev, i) => JSON.stringify({ detections_in_group: d.topCounts![i], ...ev })),
     );
     expect(new Set(r.value.detections!.map((d) => d.detector))).toEqual(
-      new Set(["kitnet", "iforest", "behaviour_clusters"]),
+      new Set(["kitnet", "iforest", "behaviour_clusters", "flow.classifier"]),
     );
     compare("sample.detections.jsonl", `${lines.join("\n")}\n`);
+  });
+
+  it("the flow classifier's detections on the sample with the small committed model", async () => {
+    const classifier = loadFlowClassifier(join(REPO_ROOT, "test/fixtures/models/flow-classifier-small.json"));
+    if (!classifier.ok) throw classifier.error;
+    const events: DetectionEvent[] = [];
+    const r = await analyzeCapture(join(REPO_ROOT, "samples/sample.pcap.gz"), {
+      config: defaultConfig(),
+      flowDetectors: { classifier: classifier.value },
+      onDetection: (ev) => events.push(DetectionEvent.parse(ev)),
+    });
+    if (!r.ok) throw r.error;
+    const [d] = r.value.detections!;
+    expect(d!.detector).toBe("flow.classifier");
+    expect(events.length).toBe(d!.detections);
+    // Every detection names an ATT&CK technique and explains itself by SHAP values.
+    for (const ev of events) {
+      expect(ev.detection.technique).toMatch(/^T\d{4}/);
+      expect(ev.detection.explanation.features.length).toBeGreaterThan(0);
+    }
+    const lines = d!.top.map((ev, i) => JSON.stringify({ detections_in_group: d!.topCounts![i], ...ev }));
+    compare("sample.classifier.jsonl", `${lines.join("\n")}\n`);
   });
 
   it("the sample capture's summary", async () => {

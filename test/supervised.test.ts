@@ -68,9 +68,14 @@ run("vigil train -m gbdt", () => {
   });
 
   it("the bundled CIC-trained model on Vigil's own flows of the lab capture: scans found as T1046, benign left alone", async () => {
-    const ev = await evalClassifierCapture(bundledClassifierPath(), sharedData("pcaps/lab/lab-dev-capture.pcap.gz"), sharedData("pcaps/lab/labels.csv"), {
-      config: defaultConfig(),
-    });
+    const ev = await evalClassifierCapture(
+      bundledClassifierPath(),
+      sharedData("pcaps/lab/lab-dev-capture.pcap.gz"),
+      sharedData("pcaps/lab/labels.csv"),
+      {
+        config: defaultConfig(),
+      },
+    );
     if (!ev.ok) throw ev.error;
     const t = (name: string) => ev.value.types.find((x) => x.type === name)!;
     expect(ev.value.flows).toBe(8120);

@@ -45,7 +45,9 @@ export function formatSupervised(r: SupervisedReport): string {
   }
   const unknown = Object.entries(r.unknownClasses);
   if (unknown.length > 0)
-    lines.push(`  classes the model does not know (left out): ${unknown.map(([c, n]) => `${c} ${n}`).join(", ")}`);
+    lines.push(
+      `  classes the model does not know (left out): ${unknown.map(([c, n]) => `${c} ${n}`).join(", ")}`,
+    );
   return lines.join("\n");
 }
 

@@ -734,7 +734,9 @@ async function evalModel(
   }
   if (labels) {
     const bar = progressBar("eval");
-    const rep = unwrap(await evalClassifierCapture(model, input, labels, { config: cfg, onProgress: (p) => bar.update(p) }));
+    const rep = unwrap(
+      await evalClassifierCapture(model, input, labels, { config: cfg, onProgress: (p) => bar.update(p) }),
+    );
     bar.stop();
     process.stdout.write(json ? `${JSON.stringify(rep, null, 2)}\n` : `${formatClassifierCapture(rep)}\n`);
     return;

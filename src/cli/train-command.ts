@@ -3,14 +3,14 @@
 import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import {
-  loadNamedDataset,
-  NAMED_DATASETS,
-  type SupervisedReport,
-  trainGbdtClassifier,
   datasetBundleInfo,
   type LabelledCapture,
+  loadNamedDataset,
+  NAMED_DATASETS,
   nnBundle,
   payloadBundleInfo,
+  type SupervisedReport,
+  trainGbdtClassifier,
   trainPayloadModel,
   trainSequenceModel,
 } from "../app/index.ts";
@@ -42,20 +42,29 @@ function num(flag: string, min: number, max: number, integer: boolean): (v: stri
   return (v) => {
     const x = Number(v);
     if (!Number.isFinite(x) || x < min || x > max || (integer && !Number.isInteger(x)))
-      throw new VigilError("usage", `${flag} needs ${integer ? "an integer" : "a number"} in ${min}..${max}, got "${v}"`);
+      throw new VigilError(
+        "usage",
+        `${flag} needs ${integer ? "an integer" : "a number"} in ${min}..${max}, got "${v}"`,
+      );
     return x;
   };
 }
 
 function print(r: SupervisedReport, json: boolean | undefined, extra: string[]): void {
-  process.stdout.write(json ? `${supervisedJson(r)}\n` : `${formatSupervised(r)}\n${extra.join("\n")}${extra.length ? "\n" : ""}`);
+  process.stdout.write(
+    json
+      ? `${supervisedJson(r)}\n`
+      : `${formatSupervised(r)}\n${extra.join("\n")}${extra.length ? "\n" : ""}`,
+  );
 }
 
 /** Registers `vigil train` on the program. */
 export function registerTrain(program: Command): void {
   program
     .command("train")
-    .description("Train a supervised model on a labelled dataset; report on its held-out part; save it with --out")
+    .description(
+      "Train a supervised model on a labelled dataset; report on its held-out part; save it with --out",
+    )
     .option(
       "-d, --dataset <name|path>",
       `a named dataset (${NAMED_DATASETS.map((d) => d.name).join(", ")}) or a labelled flow table (CIC-IDS2017, vigil flows --schema cic with a Label column, UNSW-NB15, NSL-KDD)`,
@@ -81,17 +90,41 @@ export function registerTrain(program: Command): void {
       [] as string[],
     )
     .option("-l, --labels <file>", "cnn: attack windows of the captures without =CLASS (lab format)")
-    .option("-o, --out <file>", "write the trained model here (vigil analyze --classifier-model, vigil eval --model)")
-    .option("--seed <n>", "seed of the split, sampling and initialisation", num("--seed", 0, 2 ** 31 - 1, true), 1)
+    .option(
+      "-o, --out <file>",
+      "write the trained model here (vigil analyze --classifier-model, vigil eval --model)",
+    )
+    .option(
+      "--seed <n>",
+      "seed of the split, sampling and initialisation",
+      num("--seed", 0, 2 ** 31 - 1, true),
+      1,
+    )
     .option("--rounds <n>", "gbdt: boosting rounds at most (default 200)", num("--rounds", 1, 100_000, true))
     .option("--learning-rate <r>", "gbdt: shrinkage (default 0.1)", num("--learning-rate", 1e-6, 1, false))
     .option("--leaves <n>", "gbdt: leaves per tree at most (default 31)", num("--leaves", 2, 65_536, true))
-    .option("--depth <n>", "gbdt: depth limit (default none for leaf-wise, 6 for depth-wise)", num("--depth", 1, 64, true))
-    .addOption(new Option("--growth <g>", "gbdt: leaf-wise (LightGBM) or depth-wise (XGBoost) trees").choices(["leaf", "depth"]))
-    .addOption(
-      new Option("--class-weight <w>", "gbdt: weight rare classes up (balanced) or not").choices(["balanced", "none"]),
+    .option(
+      "--depth <n>",
+      "gbdt: depth limit (default none for leaf-wise, 6 for depth-wise)",
+      num("--depth", 1, 64, true),
     )
-    .option("--epochs <n>", "gru, cnn: training epochs at most (default 30)", num("--epochs", 1, 10_000, true))
+    .addOption(
+      new Option("--growth <g>", "gbdt: leaf-wise (LightGBM) or depth-wise (XGBoost) trees").choices([
+        "leaf",
+        "depth",
+      ]),
+    )
+    .addOption(
+      new Option("--class-weight <w>", "gbdt: weight rare classes up (balanced) or not").choices([
+        "balanced",
+        "none",
+      ]),
+    )
+    .option(
+      "--epochs <n>",
+      "gru, cnn: training epochs at most (default 30)",
+      num("--epochs", 1, 10_000, true),
+    )
     .option("--steps <n>", "gru: flows per sequence (default 16)", num("--steps", 1, 256, true))
     .option(
       "--all-features",
@@ -109,7 +142,11 @@ export function registerTrain(program: Command): void {
         return;
       }
       if (!o.dataset)
-        throw new VigilError("usage", `--model ${o.model} trains on a labelled flow table`, "add --dataset NAME|FILE");
+        throw new VigilError(
+          "usage",
+          `--model ${o.model} trains on a labelled flow table`,
+          "add --dataset NAME|FILE",
+        );
       if (o.model === "gbdt") {
         const bar = countBar("boosting");
         const r = trainGbdtClassifier({
@@ -126,7 +163,11 @@ export function registerTrain(program: Command): void {
             ...(o.classWeight === "balanced" ? { classWeight: "balanced" as const } : {}),
           },
           onProgress: (p) =>
-            bar.update(p.round, p.rounds, `loss ${p.trainLoss.toFixed(4)}${p.validLoss !== null ? ` / valid ${p.validLoss.toFixed(4)}` : ""}`),
+            bar.update(
+              p.round,
+              p.rounds,
+              `loss ${p.trainLoss.toFixed(4)}${p.validLoss !== null ? ` / valid ${p.validLoss.toFixed(4)}` : ""}`,
+            ),
         });
         bar.stop();
         if (!r.ok) throw r.error;
@@ -144,13 +185,22 @@ export function registerTrain(program: Command): void {
         const epochs = o.epochs ?? 30;
         const r = await trainSequenceModel(
           l.value.ds,
-          { seed: o.seed, ...(o.steps ? { steps: o.steps } : {}), ...(o.epochs ? { fit: { maxEpochs: o.epochs } } : {}) },
+          {
+            seed: o.seed,
+            ...(o.steps ? { steps: o.steps } : {}),
+            ...(o.epochs ? { fit: { maxEpochs: o.epochs } } : {}),
+          },
           (p) => bar.update(p.epoch, epochs, `loss ${p.trainLoss.toFixed(4)}`),
         );
         bar.stop();
         if (!r.ok) throw r.error;
         if (o.out) {
-          const saved = nnBundle("gru", r.value.model, datasetBundleInfo(l.value.ds, l.value.name), r.value.report);
+          const saved = nnBundle(
+            "gru",
+            r.value.model,
+            datasetBundleInfo(l.value.ds, l.value.name),
+            r.value.report,
+          );
           writeFileSync(o.out, saved.text);
           extra.push(`  model written to ${o.out} (${saved.version})`);
         }
@@ -167,14 +217,22 @@ export function labelledCaptures(captures: readonly string[], labels: string | u
     const eq = c.lastIndexOf("=");
     if (eq > 0) return { path: c.slice(0, eq), labels: { every: c.slice(eq + 1) } };
     if (!labels)
-      throw new VigilError("usage", `${c} has no labels`, "add --labels WINDOWS.csv, or write FILE=CLASS for an attack-only capture");
+      throw new VigilError(
+        "usage",
+        `${c} has no labels`,
+        "add --labels WINDOWS.csv, or write FILE=CLASS for an attack-only capture",
+      );
     return { path: c, labels: { windows: labels } };
   });
 }
 
 async function trainCnn(o: TrainOpts, extra: string[]): Promise<void> {
   if (o.capture.length === 0)
-    throw new VigilError("usage", "the payload CNN trains on captures", "add --capture FILE (with --labels) or --capture FILE=CLASS");
+    throw new VigilError(
+      "usage",
+      "the payload CNN trains on captures",
+      "add --capture FILE (with --labels) or --capture FILE=CLASS",
+    );
   const captures = labelledCaptures(o.capture, o.labels);
   const bar = countBar("epochs");
   const epochs = o.epochs ?? 30;

@@ -4,7 +4,13 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { err, ok, type Result, VigilError } from "../../core/index.ts";
 import type { CategoricalFeature } from "../../learn/index.ts";
-import { type GbdtModel, type GbdtModelMeta, loadNnModel, type NnModel, readGbdtFile } from "../../ml/index.ts";
+import {
+  type GbdtModel,
+  type GbdtModelMeta,
+  loadNnModel,
+  type NnModel,
+  readGbdtFile,
+} from "../../ml/index.ts";
 
 export const SUPERVISED_FORMAT = "vigil.supervised";
 export const SUPERVISED_FORMAT_VERSION = 1;
@@ -31,7 +37,11 @@ export interface BundleDataset {
 export interface BundleEvaluation {
   split: string;
   /** The split itself, so `vigil eval --model` can score the same test part of the same dataset. */
-  splitSpec?: { method: "time" | "stratified"; fractions: { train: number; valid: number; test: number }; seed: number };
+  splitSpec?: {
+    method: "time" | "stratified";
+    fractions: { train: number; valid: number; test: number };
+    seed: number;
+  };
   trainRows: number;
   validRows: number;
   testRows: number;
@@ -142,7 +152,8 @@ export function parseBundle(text: string, path = "model"): Result<SupervisedBund
   if ((ds.benign as number) < -1 || (ds.benign as number) >= classes.length)
     return bad(path, "benign class index out of range");
   for (const c of ds.categorical as unknown[]) {
-    if (!isObj(c) || !Number.isInteger(c.index) || !strings(c.levels)) return bad(path, "categorical levels malformed");
+    if (!isObj(c) || !Number.isInteger(c.index) || !strings(c.levels))
+      return bad(path, "categorical levels malformed");
   }
   if (!isObj(d.model)) return bad(path, "model document missing");
   const inner = JSON.stringify(d.model);

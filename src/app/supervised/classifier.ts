@@ -9,7 +9,11 @@ import { loadBundle } from "./bundle.ts";
 
 /** The model `vigil analyze` uses when the site names none: GBDT on CIC-IDS2017 (improved), see models/README.md. */
 export function bundledClassifierPath(): string {
-  return join(resolve(dirname(fileURLToPath(import.meta.url)), "../../.."), "models", "flow-classifier-cic.json");
+  return join(
+    resolve(dirname(fileURLToPath(import.meta.url)), "../../.."),
+    "models",
+    "flow-classifier-cic.json",
+  );
 }
 
 // Sources whose features are Vigil's own CIC columns by name.
@@ -42,6 +46,13 @@ export function loadFlowClassifier(
     );
   const parsed = FlowClassifierConfig.safeParse(settings);
   if (!parsed.success)
-    return err(new VigilError("config.invalid", `detectors.classifier: ${parsed.error.issues[0]?.message ?? "invalid"}`));
-  return ok(new FlowClassifierDetector(parsed.data, { model: loaded.model, version: b.value.version }, CIC_COLUMNS));
+    return err(
+      new VigilError(
+        "config.invalid",
+        `detectors.classifier: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+      ),
+    );
+  return ok(
+    new FlowClassifierDetector(parsed.data, { model: loaded.model, version: b.value.version }, CIC_COLUMNS),
+  );
 }

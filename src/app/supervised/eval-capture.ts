@@ -37,15 +37,24 @@ export async function evalClassifierCapture(
   modelPath: string,
   input: string,
   labelsPath: string,
-  opts: { config: VigilConfig; minProbability?: number; onProgress?: (p: { bytesRead: number; totalBytes: number | null }) => void },
+  opts: {
+    config: VigilConfig;
+    minProbability?: number;
+    onProgress?: (p: { bytesRead: number; totalBytes: number | null }) => void;
+  },
 ): Promise<Result<ClassifierCaptureReport, VigilError>> {
   const t0 = performance.now();
-  const det = loadFlowClassifier(modelPath, opts.minProbability ? { minProbability: opts.minProbability } : {});
+  const det = loadFlowClassifier(
+    modelPath,
+    opts.minProbability ? { minProbability: opts.minProbability } : {},
+  );
   if (!det.ok) return det;
   const d = det.value;
   const benign = d.classes.findIndex((c) => /^(benign|normal)$/i.test(c));
   if (benign < 0)
-    return err(new VigilError("usage", `${modelPath} has no benign class`, "train on data with benign flows"));
+    return err(
+      new VigilError("usage", `${modelPath} has no benign class`, "train on data with benign flows"),
+    );
   const read = await readLabelledCapture(input, labelsPath, {
     config: opts.config,
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

@@ -5,9 +5,9 @@ import { err, ok, type Result, VigilError } from "../../core/index.ts";
 import { CIC_QUIRK_COLUMNS } from "../../flows/index.ts";
 import {
   type Dataset,
+  type DatasetSplit,
   datasetSchemaHash,
   dropFeatures,
-  type DatasetSplit,
   loadDataset,
   type SplitFractions,
   type SplitMethod,
@@ -161,7 +161,13 @@ export async function evalSupervisedModel(
     return rep.ok ? ok({ ...rep.value, split: scope }) : rep;
   }
   if (loaded.kind !== "gbdt")
-    return err(new VigilError("usage", `${modelPath}: ${loaded.kind} models are evaluated on captures`, "give a capture and --labels"));
+    return err(
+      new VigilError(
+        "usage",
+        `${modelPath}: ${loaded.kind} models are evaluated on captures`,
+        "give a capture and --labels",
+      ),
+    );
   // Classes by name: rows of a class the model does not know are counted apart.
   const classes = loaded.model.classes;
   const byName = new Map(classes.map((c, i) => [c, i]));
@@ -216,7 +222,11 @@ export function trainGbdtClassifier(req: GbdtTrainRequest): Result<TrainOutcome,
   const { ds, name } = loaded.value;
   if (ds.classes.length < 2)
     return err(
-      new VigilError("usage", `${ds.path} has one class only (${ds.classes[0] ?? "none"})`, "train on labelled data"),
+      new VigilError(
+        "usage",
+        `${ds.path} has one class only (${ds.classes[0] ?? "none"})`,
+        "train on labelled data",
+      ),
     );
   const seed = req.seed ?? 1;
   const method = req.split ?? defaultSplit(ds);
@@ -229,7 +239,14 @@ export function trainGbdtClassifier(req: GbdtTrainRequest): Result<TrainOutcome,
   const test = subset(ds, split.test);
   const t0 = performance.now();
   const res = trainGbdt(
-    { x: train.x, rows: train.rows, cols: ds.cols, y: train.y, classes: ds.classes, featureNames: ds.featureNames },
+    {
+      x: train.x,
+      rows: train.rows,
+      cols: ds.cols,
+      y: train.y,
+      classes: ds.classes,
+      featureNames: ds.featureNames,
+    },
     { ...req.gbdt, seed, ...(req.onProgress ? { onProgress: req.onProgress } : {}) },
     valid.rows > 0 ? { x: valid.x, rows: valid.rows, y: valid.y } : undefined,
   );
@@ -274,7 +291,11 @@ export function trainGbdtClassifier(req: GbdtTrainRequest): Result<TrainOutcome,
       history: [],
       diverged: false,
     },
-    scoring: { items: test.rows, seconds: scoreSeconds, perSecond: scoreSeconds > 0 ? test.rows / scoreSeconds : 0 },
+    scoring: {
+      items: test.rows,
+      seconds: scoreSeconds,
+      perSecond: scoreSeconds > 0 ? test.rows / scoreSeconds : 0,
+    },
   };
   return ok({
     report,

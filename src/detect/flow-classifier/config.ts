@@ -10,7 +10,9 @@ export const FlowClassifierConfig = z
       .gt(0)
       .max(1)
       .default(0.5)
-      .describe("a flow is a detection when its most probable class is an attack with at least this probability"),
+      .describe(
+        "a flow is a detection when its most probable class is an attack with at least this probability",
+      ),
     topFeatures: z
       .number()
       .int()

@@ -34,7 +34,11 @@ function detector(inputNames = FEATURES, cfg: Partial<FlowClassifierConfig> = {}
     { x: d.x, rows: 900, cols: 3, y: d.y, classes: CLASSES, featureNames: FEATURES },
     { rounds: 30, maxLeaves: 7, minSamplesLeaf: 5 },
   );
-  return new FlowClassifierDetector(FlowClassifierConfig.parse(cfg), { model, version: "gbdt/test/0" }, inputNames);
+  return new FlowClassifierDetector(
+    FlowClassifierConfig.parse(cfg),
+    { model, version: "gbdt/test/0" },
+    inputNames,
+  );
 }
 
 describe("FlowClassifierDetector", () => {

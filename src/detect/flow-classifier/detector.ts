@@ -1,8 +1,8 @@
 // Supervised flow classifier: a gradient-boosted tree model scores every flow record's features, names the
 // attack class with its probability and ATT&CK technique, and explains it by exact TreeSHAP values.
 import {
-  compileGbdt,
   type CompiledGbdt,
+  compileGbdt,
   GbdtExplainer,
   type GbdtModel,
   marginsToProba,

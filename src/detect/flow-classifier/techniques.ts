@@ -18,7 +18,12 @@ interface Family extends ClassMeaning {
 // Order matters: "DDoS" must match before "DoS", "Infiltration - Portscan" before "Infiltration",
 // "Web Attack - Brute Force" before generic brute force.
 const FAMILIES: readonly Family[] = [
-  { pattern: /ddos|smurf/i, technique: "T1498", techniqueName: "Network Denial of Service", severity: "high" },
+  {
+    pattern: /ddos|smurf/i,
+    technique: "T1498",
+    techniqueName: "Network Denial of Service",
+    severity: "high",
+  },
   {
     pattern: /port ?scan|port ?sweep|ip ?sweep|probe|recon|nmap|satan|analysis/i,
     technique: "T1046",
