@@ -1,41 +1,14 @@
-// GBDT → ONNX round trip: onnxruntime's probabilities equal Vigil's contract scores within 1e-5, ±Infinity and NaN included.
+// GBDT → ONNX round trip: onnxruntime's probabilities equal Vigil's own scores within 1e-5, ±Infinity and NaN included.
 import { describe, expect, it } from "vitest";
 import { isVigilError, type Rng, seededRng } from "../../core/index.ts";
-import type { GbdtModel, GbdtTree } from "../gbdt/model.ts";
+import { type GbdtModel, type GbdtTree, predictProba, trainGbdt } from "../gbdt/index.ts";
 import { exportGbdtOnnx, loadOnnxClassifier, ONNX_METADATA_KEYS, type OnnxClassifier } from "./index.ts";
 
 const TOL = 1e-5;
 
-/** The contract's scorer, written out here: float32 decisions, `x <= thr` left, NaN by defaultLeft, float64 sums. */
-function referenceProba(m: GbdtModel, x: Float32Array, rows: number): Float64Array {
-  const f = m.featureNames.length;
-  const c = m.classes.length;
-  const out = new Float64Array(rows * c);
-  for (let r = 0; r < rows; r++) {
-    const margin = Float64Array.from(m.baseScore);
-    m.trees.forEach((t, ti) => {
-      let n = 0;
-      while (t.feature[n] >= 0) {
-        const v = x[r * f + t.feature[n]];
-        const left = Number.isNaN(v) ? t.defaultLeft[n] === 1 : v <= t.threshold[n];
-        n = left ? t.left[n] : t.right[n];
-      }
-      margin[ti % m.outputs] += t.value[n];
-    });
-    if (m.objective === "binary") {
-      const p = 1 / (1 + Math.exp(-margin[0]));
-      out[r * 2] = 1 - p;
-      out[r * 2 + 1] = p;
-    } else {
-      const mx = Math.max(...margin);
-      const e = Array.from(margin, (v) => Math.exp(v - mx));
-      const s = e.reduce((a, b) => a + b, 0);
-      e.forEach((v, k) => {
-        out[r * c + k] = v / s;
-      });
-    }
-  }
-  return out;
+/** Vigil's own probabilities for the rows (the gbdt scorer). */
+function vigilProba(m: GbdtModel, x: Float32Array, rows: number): Float64Array {
+  return predictProba(m, x, rows, new Float64Array(rows * m.classes.length));
 }
 
 /** A tree grown at random: each node splits with probability `split` until `depth`; thresholds from `pool`. */
@@ -129,7 +102,7 @@ async function maxDiff(model: GbdtModel, x: Float32Array, rows: number): Promise
   const got = await clf.classify(x, rows, model.featureNames.length);
   await clf.close();
   if (!got.ok) throw got.error;
-  const want = referenceProba(model, x, rows);
+  const want = vigilProba(model, x, rows);
   const c = model.classes.length;
   expect(got.value.probabilities.length).toBe(rows * c);
   let worst = 0;
@@ -145,6 +118,33 @@ async function maxDiff(model: GbdtModel, x: Float32Array, rows: number): Promise
     }
   }
   return worst;
+}
+
+/**
+ * A model trained by Vigil's trainer on rows whose first three features move with the class, with NaN and
+ * ±Infinity among the values (so learnt NaN directions and infinite inputs are exercised).
+ */
+function trainedModel(classes: string[], seed: number): GbdtModel {
+  const rng = seededRng(seed);
+  const rows = 3000;
+  const cols = 8;
+  const x = new Float32Array(rows * cols);
+  const y = Int32Array.from({ length: rows }, () => rng.int(classes.length));
+  for (let i = 0; i < x.length; i++) {
+    const u = rng.next();
+    const c = i % cols;
+    const shift = c < 3 ? y[Math.floor(i / cols)] * 0.7 : 0;
+    x[i] =
+      u < 0.05
+        ? Number.NaN
+        : u < 0.07
+          ? rng.next() < 0.5
+            ? Infinity
+            : -Infinity
+          : shift + rng.next() * 3 - 1.5;
+  }
+  const featureNames = Array.from({ length: cols }, (_, c) => `f${c}`);
+  return trainGbdt({ x, rows, cols, y, classes, featureNames }, { rounds: 100, seed }).model;
 }
 
 const stump = (feature: number, thr: number, lo: number, hi: number, defaultLeft: number): GbdtTree => ({
@@ -200,13 +200,20 @@ describe("exportGbdtOnnx", () => {
     });
   });
 
-  it("binary round trip on a random 200-tree model and hostile rows: within 1e-5", async () => {
-    const model = randomModel(11, ["benign", "attack"], "binary", 200);
-    const rng = seededRng(12);
+  it("binary model trained by trainGbdt, on hostile rows and its own thresholds: within 1e-5", async () => {
+    const model = trainedModel(["benign", "attack"], 11);
+    expect(model.trees.length).toBeGreaterThan(10);
+    const pool = Float32Array.from(model.trees.flatMap((t) => Array.from(t.threshold)));
+    const rows = 3000;
+    expect(await maxDiff(model, hostileRows(seededRng(12), rows, 8, pool), rows)).toBeLessThan(TOL);
+  });
+
+  it("multiclass model trained by trainGbdt (5 classes, 100 rounds): within 1e-5", async () => {
+    const model = trainedModel(["benign", "dos", "scan", "brute", "exfil"], 13);
+    expect(model.objective).toBe("multiclass");
     const pool = Float32Array.from(model.trees.flatMap((t) => Array.from(t.threshold)));
     const rows = 2000;
-    const diff = await maxDiff(model, hostileRows(rng, rows, 6, pool), rows);
-    expect(diff).toBeLessThan(TOL);
+    expect(await maxDiff(model, hostileRows(seededRng(14), rows, 8, pool), rows)).toBeLessThan(TOL);
   });
 
   it("multiclass round trip on a random 5-class, 60-round model: within 1e-5", async () => {
