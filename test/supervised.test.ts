@@ -7,7 +7,9 @@ import { describe, expect, it } from "vitest";
 import {
   bundledClassifierPath,
   evalClassifierCapture,
+  evalOnnxModel,
   evalSupervisedModel,
+  exportOnnx,
   loadBundle,
   loadFlowClassifier,
   trainGbdtClassifier,
@@ -42,6 +44,19 @@ run("vigil train -m gbdt", () => {
     if (!ev.ok) throw ev.error;
     expect(ev.value.split).toMatch(/test part/);
     expect([...ev.value.metrics.matrix]).toEqual([...rep.metrics.matrix]);
+    // Its ONNX export, run by onnxruntime over every row of the file, predicts what Vigil predicts.
+    const b2 = loadBundle(file);
+    if (!b2.ok) throw b2.error;
+    const onnx = join(tmp, "nsl.onnx");
+    writeFileSync(onnx, exportOnnx(b2.value.loaded, b2.value.version));
+    const nslFile = sharedData("flows/nsl-kdd/KDDTrain+_20Percent.txt.gz");
+    const viaOrt = await evalOnnxModel(onnx, nslFile);
+    const own = await evalSupervisedModel(file, nslFile);
+    if (!viaOrt.ok) throw viaOrt.error;
+    if (!own.ok) throw own.error;
+    expect(own.value.counts.test).toBe(25192);
+    expect([...viaOrt.value.metrics.matrix]).toEqual([...own.value.metrics.matrix]);
+    expect(viaOrt.value.attack.rocAuc).toBeCloseTo(own.value.attack.rocAuc, 4);
     // An NSL-KDD model cannot score Vigil's flow records: the flow classifier refuses it with a reason.
     const fc = loadFlowClassifier(file);
     expect(fc.ok).toBe(false);

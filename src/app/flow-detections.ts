@@ -4,6 +4,7 @@
 import {
   BehaviourClustersConfig,
   BehaviourClustersDetector,
+  type FlowClassifierConfig,
   FlowClassifierDetector,
   flowEndUs,
   type HostFlow,
@@ -15,13 +16,23 @@ import {
 import { CIC_COLUMNS, type FlowRecord } from "../flows/index.ts";
 import type { DetectionEvent, VigilConfig } from "../schema/index.ts";
 import { type DetectionSummary, KeyedTop, type ModelOrigin } from "./detections.ts";
+import { loadFlowClassifier } from "./supervised/classifier.ts";
 
 /** Which flow detectors run: settings for new ones (defaults from their schemas), or detectors to reuse. */
 export interface FlowDetectorOptions {
   iforest?: Partial<IForestDetectorConfig> | IForestDetector;
   clusters?: Partial<BehaviourClustersConfig> | BehaviourClustersDetector;
-  /** The supervised flow classifier with its loaded model (see loadFlowClassifier). */
-  classifier?: FlowClassifierDetector;
+  /**
+   * The supervised flow classifier: a loaded detector, or the model file ("" = bundled) and settings to
+   * load it from (plain data, so worker threads can load their own).
+   */
+  classifier?: FlowClassifierDetector | ClassifierSpec;
+}
+
+/** Where the flow classifier's model is and its settings. */
+export interface ClassifierSpec {
+  model: string;
+  settings?: Partial<FlowClassifierConfig>;
 }
 
 /** A detection summary of a flow detector: packet counts are the packets of the flows it saw. */
@@ -179,7 +190,14 @@ export class FlowDetectorsRunner {
           : null;
     this.ifTop = new KeyedTop(keep);
     this.clTop = new KeyedTop(keep);
-    this.classifier = opts.classifier ?? null;
+    const cs = opts.classifier;
+    if (cs === undefined) this.classifier = null;
+    else if (cs instanceof FlowClassifierDetector) this.classifier = cs;
+    else {
+      const loaded = loadFlowClassifier(cs.model, cs.settings ?? {});
+      if (!loaded.ok) throw loaded.error;
+      this.classifier = loaded.value;
+    }
     this.fcTop = new KeyedTop(keep);
   }
 
@@ -347,11 +365,11 @@ export class FlowDetectorsRunner {
         detections: n.fcDetections,
         model: "loaded",
         trainingRemaining: 0,
-        ignoredFeatures: [...fc.missingFeatures],
+        ignoredFeatures: [],
         ...this.fcTop.result(),
         unit: "flows",
         groupedBy: "originator, responder and class",
-        trainingUnits: 0,
+        trainingUnits: fc.trainedRows,
         scoredUnits: n.fcScored,
       });
     }

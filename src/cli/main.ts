@@ -9,6 +9,8 @@ import {
   afterImageFeatureNames,
   analyzeCapture,
   type Baseline,
+  type ClassifierSection,
+  type ClassifierSpec,
   type ClustersSection,
   captureAnomalyEvents,
   captureLive,
@@ -18,6 +20,7 @@ import {
   evalIForestCapture,
   evalIsolationForest,
   evalKitNet,
+  evalOnnxModel,
   evalSupervisedModel,
   evalZeekConn,
   type FlowDetectorOptions,
@@ -119,6 +122,15 @@ function kitnetOptions(
   };
 }
 
+/** The flow classifier's model and settings, checked here so a bad model file fails before the run. */
+function classifierSpec(
+  model: string,
+  settings: Omit<ClassifierSection, "enabled" | "model">,
+): ClassifierSpec {
+  unwrap(loadFlowClassifier(model, settings));
+  return { model, settings };
+}
+
 /** The flow detectors `vigil analyze` runs (site config detectors.iforest/clusters), or none. */
 function flowDetectorOptions(
   cfg: SiteConfig,
@@ -148,7 +160,7 @@ function flowDetectorOptions(
   return {
     ...(iforestOn ? { iforest } : {}),
     ...(clustersOn ? { clusters } : {}),
-    ...(classifierOn ? { classifier: unwrap(loadFlowClassifier(classifierModel, classifierCfg)) } : {}),
+    ...(classifierOn ? { classifier: classifierSpec(classifierModel, classifierCfg) } : {}),
   };
 }
 
@@ -589,7 +601,7 @@ program
   )
   .option(
     "--model <file>",
-    "a supervised model from `vigil train --out`: scored on a labelled dataset (name or flow table; its test part when it is the training set) or on a capture with --labels",
+    "a supervised model from `vigil train --out` (or an ONNX classifier, .onnx): scored on a labelled dataset (name or flow table; its test part when it is the training set) or on a capture with --labels",
   )
   .option("--json", "print the report as JSON")
   .addHelpText(
@@ -726,6 +738,13 @@ async function evalModel(
   cfg: SiteConfig,
   json: boolean | undefined,
 ): Promise<void> {
+  if (/\.onnx$/i.test(model)) {
+    if (labels)
+      throw new VigilError("usage", "an ONNX model is scored on a labelled flow table", "drop --labels");
+    const rep = unwrap(await evalOnnxModel(model, input));
+    process.stdout.write(json ? `${supervisedJson(rep)}\n` : `${formatSupervised(rep)}\n`);
+    return;
+  }
   const { loaded } = unwrap(loadBundle(model));
   if (loaded.kind === "cnn") {
     const rep = unwrap(await scorePayloadModel(loaded.model, labelledCaptures([input], labels)));

@@ -4,10 +4,12 @@ import { writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import {
   datasetBundleInfo,
+  exportOnnx,
   type LabelledCapture,
   loadNamedDataset,
   NAMED_DATASETS,
   nnBundle,
+  parseBundle,
   payloadBundleInfo,
   type SupervisedReport,
   trainGbdtClassifier,
@@ -35,6 +37,7 @@ interface TrainOpts {
   epochs?: number;
   steps?: number;
   allFeatures?: boolean;
+  onnx?: string;
   json?: boolean;
 }
 
@@ -48,6 +51,20 @@ function num(flag: string, min: number, max: number, integer: boolean): (v: stri
       );
     return x;
   };
+}
+
+/** Writes the model file (--out) and its ONNX export (--onnx) and says so. */
+function writeModel(o: TrainOpts, bundle: string, version: string, extra: string[]): void {
+  if (o.out) {
+    writeFileSync(o.out, bundle);
+    extra.push(`  model written to ${o.out} (${version})`);
+  }
+  if (o.onnx) {
+    const b = parseBundle(bundle);
+    if (!b.ok) throw b.error;
+    writeFileSync(o.onnx, exportOnnx(b.value.loaded, version));
+    extra.push(`  ONNX export written to ${o.onnx}`);
+  }
 }
 
 function print(r: SupervisedReport, json: boolean | undefined, extra: string[]): void {
@@ -127,6 +144,10 @@ export function registerTrain(program: Command): void {
     )
     .option("--steps <n>", "gru: flows per sequence (default 16)", num("--steps", 1, 256, true))
     .option(
+      "--onnx <file>",
+      "also write the trained model as ONNX (runs in onnxruntime, scikit-learn tooling, …)",
+    )
+    .option(
       "--all-features",
       "CIC data: keep the 12 columns that depend on CICFlowMeter's quirks (docs/flows.md); by default they are left out so the model scores Vigil's flows",
     )
@@ -171,10 +192,7 @@ export function registerTrain(program: Command): void {
         });
         bar.stop();
         if (!r.ok) throw r.error;
-        if (o.out) {
-          writeFileSync(o.out, r.value.bundle);
-          extra.push(`  model written to ${o.out} (${r.value.modelVersion})`);
-        }
+        writeModel(o, r.value.bundle, r.value.modelVersion, extra);
         print(r.value.report, o.json, extra);
         return;
       }
@@ -243,11 +261,8 @@ async function trainCnn(o: TrainOpts, extra: string[]): Promise<void> {
   );
   bar.stop();
   if (!r.ok) throw r.error;
-  if (o.out) {
-    const info = payloadBundleInfo(r.value.model, captures.map((c) => c.path).join(", "));
-    const saved = nnBundle("cnn", r.value.model, info, r.value.report);
-    writeFileSync(o.out, saved.text);
-    extra.push(`  model written to ${o.out} (${saved.version})`);
-  }
+  const info = payloadBundleInfo(r.value.model, captures.map((c) => c.path).join(", "));
+  const saved = nnBundle("cnn", r.value.model, info, r.value.report);
+  writeModel(o, saved.text, saved.version, extra);
   print(r.value.report, o.json, extra);
 }

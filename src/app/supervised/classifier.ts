@@ -53,6 +53,10 @@ export function loadFlowClassifier(
       ),
     );
   return ok(
-    new FlowClassifierDetector(parsed.data, { model: loaded.model, version: b.value.version }, CIC_COLUMNS),
+    new FlowClassifierDetector(
+      parsed.data,
+      { model: loaded.model, version: b.value.version, trainedRows: b.value.evaluation?.trainRows ?? 0 },
+      CIC_COLUMNS,
+    ),
   );
 }

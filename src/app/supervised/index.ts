@@ -5,5 +5,6 @@ export * from "./bundle.ts";
 export * from "./classifier.ts";
 export * from "./datasets.ts";
 export * from "./eval-capture.ts";
+export * from "./onnx.ts";
 export * from "./report.ts";
 export * from "./train.ts";

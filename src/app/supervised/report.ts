@@ -3,4 +3,4 @@ import type { DeepEvalReport } from "../deep/report.ts";
 import type { SupervisedKind } from "./bundle.ts";
 
 /** Per-class figures, macro-F1, confusion matrix and attack-vs-benign AUC of a supervised model. */
-export type SupervisedReport = Omit<DeepEvalReport, "model"> & { model: SupervisedKind };
+export type SupervisedReport = Omit<DeepEvalReport, "model"> & { model: SupervisedKind | "onnx" };

@@ -40,6 +40,8 @@ export interface FlowClassifierModel {
   model: GbdtModel;
   /** e.g. "gbdt/cicids2017/3f2a9c01b7de": format, training data, content hash. */
   version: string;
+  /** Flows it was trained on (0 when unknown). */
+  trainedRows?: number;
 }
 
 /**
@@ -58,6 +60,8 @@ export class FlowClassifierDetector implements VectorDetector {
   private readonly model: GbdtModel;
   private readonly compiled: CompiledGbdt;
   private readonly version: string;
+  /** Flows the model was trained on (0 when unknown). */
+  readonly trainedRows: number;
   /** Input column of each model feature, −1 when absent. */
   private readonly pick: Int32Array;
   private readonly row: Float32Array;
@@ -73,6 +77,7 @@ export class FlowClassifierDetector implements VectorDetector {
     this.cfg = cfg;
     this.model = m.model;
     this.version = m.version;
+    this.trainedRows = m.trainedRows ?? 0;
     this.compiled = compileGbdt(m.model);
     this.classes = m.model.classes;
     const at = new Map(inputNames.map((n, i) => [n, i]));
