@@ -19,7 +19,7 @@ export interface PacketWindowConfig {
 export const DEFAULT_PACKET_WINDOW_CONFIG: Readonly<PacketWindowConfig> = Object.freeze({
   packets: 20, // LUCID uses 10 packets per flow window; 20 also covers a TLS/SSH handshake and first request
   bytes: 128, // a request line and its first headers, a DNS query name, an SSH banner
-  capacity: 65_536, // ~30 MiB at ~470 B per flow with the defaults (see bytesPerFlow)
+  capacity: 65_536, // ~33 MB at ~500 B per flow with the defaults (see bytesPerFlow)
   idleTimeoutS: 60, // longer than the 6 s beacons and 10 s slowloris header gaps of the lab capture
 });
 

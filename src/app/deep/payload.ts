@@ -31,8 +31,7 @@ import {
 } from "../../ml/index.ts";
 import { BENIGN, readAttackWindows, WindowLabeler } from "../labels.ts";
 import { decodeFromBatch } from "../packet-path.ts";
-import { checkDeepSettings, type DeepEvalReport, metricsFromProbs } from "./report.ts";
-import type { DeepTrainResult } from "./sequence.ts";
+import { checkDeepSettings, type DeepEvalReport, type DeepTrainResult, metricsFromProbs } from "./report.ts";
 
 /** A capture and how its flows are labelled. */
 export interface LabelledCapture {
@@ -331,7 +330,6 @@ function checkPayloadSettings(o: PayloadModelOptions): VigilError | null {
     widths: [
       { name: "window packets", value: w.packets },
       { name: "window bytes", value: w.bytes },
-      { name: "max flows per group", value: Math.min(o.maxPerGroup, 4_096) },
       ...o.headHidden.map((value) => ({ name: "head width", value })),
     ],
     layers: [
@@ -340,6 +338,8 @@ function checkPayloadSettings(o: PayloadModelOptions): VigilError | null {
     ],
   });
   if (bad) return bad;
+  if (!(Number.isInteger(o.maxPerGroup) && o.maxPerGroup >= 1))
+    return new VigilError("usage", `max flows per group must be a positive integer, got ${o.maxPerGroup}`);
   if (!(Number.isInteger(w.capacity) && w.capacity >= 1) || !(w.idleTimeoutS > 0))
     return new VigilError("usage", "window capacity must be a positive integer and idleTimeoutS > 0");
   // Each conv stack must fit its grid (K packets, N bytes).

@@ -9,6 +9,7 @@ import {
   classificationMetrics,
   type NnEpochProgress,
   type NnFitOptions,
+  type NnModel,
 } from "../../ml/index.ts";
 
 /** What `trainSequenceModel` / `trainPayloadModel` / `score*Model` report. */
@@ -39,6 +40,12 @@ export interface DeepEvalReport {
   };
   /** Scoring time of the scored items (inputs prepared, normalisation and network). */
   scoring: { items: number; seconds: number; perSecond: number };
+}
+
+/** A trained model and its report on the test part. */
+export interface DeepTrainResult {
+  model: NnModel;
+  report: DeepEvalReport;
 }
 
 /** Per-class and binary figures from class probabilities ([n, K]) and true classes. */

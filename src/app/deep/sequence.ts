@@ -16,7 +16,7 @@ import {
   nnModelVersion,
   nnPredictProba,
 } from "../../ml/index.ts";
-import { checkDeepSettings, type DeepEvalReport, metricsFromProbs } from "./report.ts";
+import { checkDeepSettings, type DeepEvalReport, type DeepTrainResult, metricsFromProbs } from "./report.ts";
 
 /** Settings of the sequence model and its training run. */
 export interface SequenceModelOptions {
@@ -192,12 +192,6 @@ function timeRange(ds: Dataset, rows: Int32Array): { firstUs: number; lastUs: nu
 }
 
 const SCORE_BATCH = 256; // samples per forward when scoring: big enough to amortise call overhead
-
-/** Trained model and its report on the test part. */
-export interface DeepTrainResult {
-  model: NnModel;
-  report: DeepEvalReport;
-}
 
 /**
  * Trains the GRU sequence model on `ds` (a flow Dataset with source hosts and times): the time split of
