@@ -157,6 +157,64 @@ describe("neural model file", () => {
     );
   });
 
+  it("never throws on damaged text: every mutation loads or fails with input.corrupt", () => {
+    const text = saveNnModel(sampleModel());
+    const rng = seededRng(99);
+    const alphabet = '0123456789{}[]",:-.eE+/=AZaz ';
+    for (let k = 0; k < 400; k++) {
+      const chars = text.split("");
+      const edits = 1 + rng.int(4);
+      for (let e = 0; e < edits; e++) {
+        const at = rng.int(chars.length);
+        const op = rng.int(3);
+        if (op === 0) chars[at] = alphabet[rng.int(alphabet.length)]!;
+        else if (op === 1) chars.splice(at, 1);
+        else chars.splice(at, 0, alphabet[rng.int(alphabet.length)]!);
+      }
+      const r = loadNnModel(chars.join(""));
+      if (!r.ok) expect(["input.corrupt", "usage"]).toContain(r.error.code);
+      else expect(() => saveNnModel(r.value)).not.toThrow();
+    }
+  });
+
+  it("never throws when any JSON value is replaced by a value of another kind", () => {
+    const text = saveNnModel(sampleModel());
+    const rng = seededRng(7);
+    const values: Json[] = [
+      null,
+      -1,
+      0,
+      1.5,
+      1e12,
+      "",
+      "x",
+      true,
+      [],
+      {},
+      [1, 2],
+      { shape: [1], f32: "AAAAAA==" },
+    ];
+    // Every path to a value in the document.
+    const paths: (string | number)[][] = [];
+    const walk = (v: Json, path: (string | number)[]): void => {
+      paths.push(path);
+      if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+      else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) walk(v[k], [...path, k]);
+    };
+    walk(JSON.parse(text), []);
+    for (const path of paths) {
+      if (path.length === 0) continue;
+      const doc = JSON.parse(text);
+      let at = doc;
+      for (const k of path.slice(0, -1)) at = at[k];
+      at[path.at(-1)!] = values[rng.int(values.length)];
+      const r = loadNnModel(JSON.stringify(doc));
+      if (!r.ok) expect(["input.corrupt", "usage"]).toContain(r.error.code);
+      else expect(() => saveNnModel(r.value)).not.toThrow();
+    }
+    expect(paths.length).toBeGreaterThan(100);
+  });
+
   it("refuses to save an inconsistent model", () => {
     const m = sampleModel();
     m.head[0]!.inSize = 10;
