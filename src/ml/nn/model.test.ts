@@ -198,7 +198,7 @@ describe("neural model file", () => {
     const paths: (string | number)[][] = [];
     const walk = (v: Json, path: (string | number)[]): void => {
       paths.push(path);
-      if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+      if (Array.isArray(v)) for (const [i, x] of v.entries()) walk(x, [...path, i]);
       else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) walk(v[k], [...path, k]);
     };
     walk(JSON.parse(text), []);
