@@ -98,7 +98,7 @@ describe("GBDT model file", () => {
       [edit((d) => (d.outputs = 2)), /outputs must be 3/],
       [edit((d) => (d.trees = 5)), /trees must be a multiple of 3/],
       [edit((d) => (d.nodes = 1e12)), /nodes must be an integer/],
-      [edit((d) => (d.feature = `${(d.feature as string).slice(0, -8)}AAAAAAAA`)), /feature.*base64/],
+      [edit((d) => (d.feature = (d.feature as string).slice(0, -4))), /feature.*base64/],
       [
         edit((d) => (d.featureNames = (d.featureNames as string[]).slice(0, 1))),
         /splits on feature|feature, threshold/,

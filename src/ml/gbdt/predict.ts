@@ -1,30 +1,35 @@
-// GBDT scoring: trees compiled into one flat preorder node array, scored tree-major over blocks of rows.
+// GBDT scoring: trees compiled into flat typed arrays of split nodes (leaves as negative indices), batch scoring.
 
 import type { GbdtModel, GbdtTree } from "./model.ts";
 
 /**
- * A model compiled for batch scoring: every tree in preorder (left child at node + 1) in shared flat arrays,
- * so the walk reads one right-child index per node and a block of rows reuses each tree while it is in cache.
+ * A model compiled for batch scoring. Only split nodes are nodes: every tree's splits in preorder in shared
+ * flat arrays, a child index ≥ 0 naming a split and a negative one, ~i, naming leaf i. A walk then tests one
+ * index per step to know whether it has arrived, and reads no node record for a leaf.
  */
 export interface CompiledGbdt {
   readonly outputs: number;
   readonly cols: number;
   readonly baseScore: Float64Array;
-  /** Root node of each tree; tree t adds to output t % outputs. */
+  /** Root of each tree (a split index, or ~leaf for a one-leaf tree); tree t adds to output t % outputs. */
   readonly roots: Int32Array;
-  /** Split feature per node, −1 for a leaf. */
+  /** Split feature per split node. */
   readonly feature: Int32Array;
   readonly threshold: Float32Array;
-  /** Right child per node (the left child is the next node). */
+  /** Children per split node: split index, or ~leaf index. */
+  readonly left: Int32Array;
   readonly right: Int32Array;
   /** 1 where NaN goes left. */
   readonly defaultLeft: Uint8Array;
-  /** Leaf value per node (0 for inner nodes). */
-  readonly value: Float64Array;
+  /** Value per leaf. */
+  readonly leafValue: Float64Array;
 }
 
-// Rows scored together: each tree's nodes stay in L1 while it walks the whole block.
+// Models whose split arrays exceed this many bytes are scored tree-major over blocks of BLOCK_ROWS rows, so each
+// tree is read from memory once per block; smaller ones stay in the 1 MB L2 and are scored row by row.
+const ROW_MAJOR_BYTES = 256 * 1024;
 const BLOCK_ROWS = 64;
+const SPLIT_BYTES = 17; // feature, threshold, left, right (4 bytes each) and defaultLeft (1)
 
 const compiled = new WeakMap<GbdtModel, CompiledGbdt>();
 
@@ -41,36 +46,38 @@ export function treeLeaf(tree: GbdtTree, x: Float32Array, off: number): number {
 
 /** Compiles a model for {@link predictMargins}. The model must not change afterwards. */
 export function compileGbdt(model: GbdtModel): CompiledGbdt {
-  let total = 0;
-  for (const t of model.trees) total += t.feature.length;
-  const roots = new Int32Array(model.trees.length);
-  const feature = new Int32Array(total);
-  const threshold = new Float32Array(total);
-  const right = new Int32Array(total);
-  const defaultLeft = new Uint8Array(total);
-  const value = new Float64Array(total);
-  let next = 0;
-  const stack: number[] = [];
-  for (let t = 0; t < model.trees.length; t++) {
-    const tree = model.trees[t];
-    roots[t] = next;
-    // Preorder copy: pop (node, parent slot whose right child it is, or −1), emit it, push right then left.
-    stack.push(0, -1);
-    while (stack.length > 0) {
-      const from = stack.pop()!;
-      const node = stack.pop()!;
-      const at = next++;
-      if (from >= 0) right[from] = at;
-      feature[at] = tree.feature[node];
-      threshold[at] = tree.threshold[node];
-      defaultLeft[at] = tree.defaultLeft[node];
-      value[at] = tree.feature[node] < 0 ? tree.value[node] : 0;
-      right[at] = -1;
-      if (tree.feature[node] >= 0) {
-        stack.push(tree.right[node], at, tree.left[node], -1);
-      }
+  let splits = 0;
+  let leaves = 0;
+  for (const t of model.trees) {
+    for (let n = 0; n < t.feature.length; n++) {
+      if (t.feature[n] >= 0) splits++;
+      else leaves++;
     }
   }
+  const roots = new Int32Array(model.trees.length);
+  const feature = new Int32Array(splits);
+  const threshold = new Float32Array(splits);
+  const left = new Int32Array(splits);
+  const right = new Int32Array(splits);
+  const defaultLeft = new Uint8Array(splits);
+  const leafValue = new Float64Array(leaves);
+  let nextSplit = 0;
+  let nextLeaf = 0;
+  // Preorder: a split's left subtree follows it directly, so a walk that goes left reads nearby memory.
+  const place = (t: GbdtTree, node: number): number => {
+    if (t.feature[node] < 0) {
+      leafValue[nextLeaf] = t.value[node];
+      return ~nextLeaf++;
+    }
+    const at = nextSplit++;
+    feature[at] = t.feature[node];
+    threshold[at] = t.threshold[node];
+    defaultLeft[at] = t.defaultLeft[node];
+    left[at] = place(t, t.left[node]);
+    right[at] = place(t, t.right[node]);
+    return at;
+  };
+  for (let t = 0; t < model.trees.length; t++) roots[t] = place(model.trees[t], 0);
   return {
     outputs: model.outputs,
     cols: model.featureNames.length,
@@ -78,14 +85,15 @@ export function compileGbdt(model: GbdtModel): CompiledGbdt {
     roots,
     feature,
     threshold,
+    left,
     right,
     defaultLeft,
-    value,
+    leafValue,
   };
 }
 
 function compiledOf(model: GbdtModel | CompiledGbdt): CompiledGbdt {
-  if ("roots" in model) return model;
+  if ("leafValue" in model) return model;
   let c = compiled.get(model);
   if (!c) {
     c = compileGbdt(model);
@@ -106,26 +114,26 @@ export function predictMargins(
   out: Float64Array,
 ): Float64Array {
   const c = compiledOf(model);
-  const { outputs, cols, baseScore, roots, feature, threshold, right, defaultLeft, value } = c;
+  const { outputs, cols, baseScore, roots, feature, threshold, left, right, defaultLeft, leafValue } = c;
   if (x.length < rows * cols || out.length < rows * outputs)
     throw new RangeError(`predictMargins needs ${rows * cols} values and ${rows * outputs} output slots`);
   for (let i = 0; i < rows; i++) for (let k = 0; k < outputs; k++) out[i * outputs + k] = baseScore[k];
   const trees = roots.length;
-  for (let r0 = 0; r0 < rows; r0 += BLOCK_ROWS) {
-    const r1 = Math.min(rows, r0 + BLOCK_ROWS);
+  const block = feature.length * SPLIT_BYTES > ROW_MAJOR_BYTES ? BLOCK_ROWS : 1;
+  for (let r0 = 0; r0 < rows; r0 += block) {
+    const r1 = Math.min(rows, r0 + block);
     for (let t = 0; t < trees; t++) {
       const root = roots[t];
       const k = t % outputs;
       for (let i = r0; i < r1; i++) {
         const off = i * cols;
         let n = root;
-        let f = feature[n];
-        while (f >= 0) {
-          const v = x[off + f];
-          n = v <= threshold[n] || (Number.isNaN(v) && defaultLeft[n] === 1) ? n + 1 : right[n];
-          f = feature[n];
+        while (n >= 0) {
+          const v = x[off + feature[n]];
+          // Not ≤ and not > is NaN: then the learnt default side.
+          n = v <= threshold[n] ? left[n] : v > threshold[n] || defaultLeft[n] === 0 ? right[n] : left[n];
         }
-        out[i * outputs + k] += value[n];
+        out[i * outputs + k] += leafValue[~n];
       }
     }
   }

@@ -88,7 +88,15 @@ describe("trainGbdt", () => {
     // hessian are known; the tree's stored numbers come from binned histograms (with subtraction).
     const d = synth(3000, 5, 5, (r) => (r[0] + r[1] * r[3] > 0.8 ? 1 : 0));
     for (let i = 0; i < 300; i++) d.x[i * 5 + 1] = Number.NaN; // a feature with missing values
-    const cfg: GbdtConfig = { rounds: 1, learningRate: 0.3, lambda: 2, minSamplesLeaf: 15, maxLeaves: 20 };
+    const cfg: GbdtConfig = {
+      rounds: 1,
+      learningRate: 0.3,
+      lambda: 2,
+      minSamplesLeaf: 15,
+      maxLeaves: 20,
+      baggingFraction: 1,
+      minSplitGain: 0,
+    };
     const { model } = trainGbdt({ ...d, classes: ["a", "b"] }, cfg);
     const tree = model.trees[0];
     const p = 1 / (1 + Math.exp(-model.baseScore[0]));

@@ -38,13 +38,20 @@ export interface GbdtConfig {
   minChildWeight?: number;
   /** Least training rows in a child. Default 20 (LightGBM's min_data_in_leaf). */
   minSamplesLeaf?: number;
-  /** Least gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) for a split. Default 0. */
+  /**
+   * Least gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − G²/(H+λ) for a split (twice the Newton estimate of the drop in
+   * summed training loss). Default 0.1: splits worth less than 0.05 nats over the whole training set only add
+   * nodes, which every scored row and every explanation pays for.
+   */
   minSplitGain?: number;
   /** Value bins per feature, 2..255 (plus a missing bin). Default 255. */
   maxBins?: number;
   /** Rows sampled to choose bin edges. Default 200 000 (LightGBM's bin_construct_sample_cnt). */
   binSampleRows?: number;
-  /** Share of rows drawn (without replacement) for each round's trees. Default 1. */
+  /**
+   * Share of rows drawn (without replacement) for each round's trees. Default 0.5: half the histogram work per
+   * round; on CIC-IDS2017 the validation loss is no worse than with every row.
+   */
   baggingFraction?: number;
   /** Share of features drawn for each tree. Default 1. */
   featureFraction?: number;
@@ -290,10 +297,10 @@ function resolveParams(c: GbdtConfig, t: GbdtTrainData): GbdtParams {
     lambda: c.lambda ?? 1,
     minChildWeight: c.minChildWeight ?? 1e-3,
     minSamplesLeaf: c.minSamplesLeaf ?? 20,
-    minSplitGain: c.minSplitGain ?? 0,
+    minSplitGain: c.minSplitGain ?? 0.1,
     maxBins: c.maxBins ?? MAX_BINS,
     binSampleRows: c.binSampleRows ?? 200_000,
-    baggingFraction: c.baggingFraction ?? 1,
+    baggingFraction: c.baggingFraction ?? 0.5,
     featureFraction: c.featureFraction ?? 1,
     classWeight,
     classWeights,
@@ -877,9 +884,11 @@ class TreeGrower {
       let hl = 0;
       let cl = 0;
       for (let t = 0; t < nb - 1; t++) {
+        const c = hist[co + o + t];
         gl += hist[2 * (o + t)];
         hl += hist[2 * (o + t) + 1];
-        cl += hist[co + o + t];
+        if (c === 0) continue; // no rows in this bin: the same partition as the threshold before
+        cl += c;
         if (C - cl < minS) break; // the right side only shrinks from here
         if (cl >= minS && hl >= minW && hl > 0) {
           const hr = H - hl;
