@@ -1,10 +1,11 @@
 // Deep heads: training time, scoring speed and per-class results of the GRU and the payload CNN beside the GBDT on
 // the same splits (the figures of docs/detectors/gru-sequence.md and payload-cnn.md). One thread, seeded.
-//   npx tsx bench/nn.ts [gru|cnn] [--quick]      (--quick: 3 epochs, for a smoke run)
+//   npx tsx bench/nn.ts [gru|gru-cic|gru-lab|cnn] [--quick]      (--quick: 3 epochs, for a smoke run)
 import { cpus } from "node:os";
 import { basename } from "node:path";
 import {
   buildHostSequences,
+  captureFlowDataset,
   type DeepEvalReport,
   type LabelledCapture,
   metricsFromProbs,
@@ -21,6 +22,7 @@ import {
 } from "../src/app/deep/index.ts";
 import { decodeFromBatch } from "../src/app/packet-path.ts";
 import { openCapture } from "../src/capture/index.ts";
+import { defaultConfig } from "../src/config/index.ts";
 import { DecodedPacket } from "../src/decode/index.ts";
 import { PacketWindows } from "../src/features/index.ts";
 import { type Dataset, loadDataset, subset } from "../src/learn/index.ts";
@@ -175,6 +177,38 @@ const DDOS: LabelledCapture[] = [
   { path: D("ddos/stopddos/amp.UDP.snmp.src161.pcapng"), labels: { every: "snmp_amplification" } },
 ];
 
+/** The GRU on Vigil's own flow records of the lab capture (flows grouped by originator), beside the GBDT. */
+async function benchGruLab(): Promise<void> {
+  const read = await captureFlowDataset(LAB, defaultConfig());
+  if (!read.ok) throw read.error;
+  const ds = read.value;
+  console.log(`\n## GRU over a host's flows: lab capture, Vigil's flow records (${n0(ds.rows)} flows)\n`);
+  const sp = sequenceSplit(ds, { steps: 16, split: SPLIT, context: "same-part" });
+  if (!sp.ok) throw sp.error;
+  const { split } = sp.value;
+  log("training the GRU on the lab flows…");
+  const gru = await trainSequenceModel(ds, { fit: epochs });
+  if (!gru.ok) throw gru.error;
+  const flat = await trainSequenceModel(ds, { steps: 1, fit: epochs });
+  if (!flat.ok) throw flat.error;
+  const te = rows(ds, split.test);
+  const g = gbdt(rows(ds, split.train), rows(ds, split.valid), te, ds.cols, ds.classes, ds.featureNames);
+  const gm = metricsFromProbs(g.probs, te.y, ds.classes, ds.benign);
+  console.log(
+    `Split: each class's flows by time, ${SPLIT.train}/${SPLIT.valid}/${SPLIT.test}; train ${n0(split.train.length)}, valid ${n0(split.valid.length)}, test ${n0(split.test.length)} flows.\n`,
+  );
+  describeTraining("GRU, 16 steps", gru.value.report, nnParamCount(gru.value.model));
+  describeTraining("GRU, 1 step", flat.value.report, nnParamCount(flat.value.model));
+  console.log(
+    `GBDT: ${g.rounds} rounds, training ${g.trainS.toFixed(1)} s, attack ROC AUC ${gm.attack.rocAuc.toFixed(4)}\n`,
+  );
+  table([
+    { name: "GRU 16 steps", m: gru.value.report.metrics },
+    { name: "GRU 1 step", m: flat.value.report.metrics },
+    { name: "GBDT", m: gm.metrics },
+  ]);
+}
+
 function pick(s: PayloadSamples, idx: Int32Array): { x: Float32Array; rows: number; y: Int32Array } {
   const size = s.layout.size;
   const x = new Float32Array(idx.length * size);
@@ -307,5 +341,6 @@ async function benchCnn(): Promise<void> {
 console.log(
   `${new Date().toISOString().slice(0, 10)} · ${cpus()[0]?.model ?? "cpu"} · Node ${process.version} · one thread${quick ? " · --quick" : ""}`,
 );
-if (only === undefined || only === "gru") await benchGru();
+if (only === undefined || only === "gru" || only === "gru-cic") await benchGru();
+if (only === undefined || only === "gru" || only === "gru-lab") await benchGruLab();
 if (only === undefined || only === "cnn") await benchCnn();
