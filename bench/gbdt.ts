@@ -84,9 +84,13 @@ function rate(fn: () => void): number {
 }
 
 function speed(model: GbdtModel, te: Part, cols: number) {
+  const c0 = performance.now();
   const c = compileGbdt(model);
+  const compileMs = performance.now() - c0;
   const out = new Float64Array(te.rows * model.outputs);
   const batch = rate(() => predictMargins(c, te.x, te.rows, out)) * te.rows;
+  const js = compileGbdt(model, { kernel: "js" });
+  const walk = rate(() => predictMargins(js, te.x, te.rows, out)) * te.rows;
   const one = new Float64Array(model.outputs);
   let i = 0;
   const single = rate(() => {
@@ -117,7 +121,16 @@ function speed(model: GbdtModel, te: Part, cols: number) {
     }
   }
   const visits = depthSum / Math.min(te.rows, 500);
-  return { batch, single: single * 1000, shapUs: 1e6 / shap, nodes, visits };
+  return {
+    batch,
+    walk,
+    compileMs,
+    kernel: c.wasm ? "generated WebAssembly" : "typed-array walk",
+    single: single * 1000,
+    shapUs: 1e6 / shap,
+    nodes,
+    visits,
+  };
 }
 
 function report(name: string, ds: Dataset, classes: string[], binary: boolean): void {
@@ -153,8 +166,10 @@ function report(name: string, ds: Dataset, classes: string[], binary: boolean): 
   );
   console.log(`| validation log loss | ${res.bestValidLoss?.toFixed(5)} |`);
   console.log(`| **test macro-F1** / accuracy | **${f3(m.macroF1)}** / ${f3(m.accuracy)} |`);
-  console.log(`| **scoring flows/s**, batch of ${n0(te.rows)} | **${n0(s.batch)}** |`);
+  console.log(`| **scoring flows/s**, batch of ${n0(te.rows)}, ${s.kernel} | **${n0(s.batch)}** |`);
   console.log(`| scoring flows/s, one flow per call | ${n0(s.single)} |`);
+  console.log(`| scoring flows/s, batch, typed-array walk (kernel "js") | ${n0(s.walk)} |`);
+  console.log(`| compile ms (typed arrays + generated code) | ${s.compileMs.toFixed(0)} |`);
   console.log(`| **TreeSHAP µs/row** (all ${model.outputs} outputs) | **${s.shapUs.toFixed(1)}** |`);
   console.log(`| model file KiB / load ms | ${n0(text.length / 1024)} / ${loadMs.toFixed(1)} |`);
   if (!binary) {

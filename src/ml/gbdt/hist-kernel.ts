@@ -3,6 +3,22 @@
 // Both kernels add the same values in the same order (f64x2.add is the scalar add per lane), so a model trained
 // with either is bit-identical; the JS kernel runs where WebAssembly SIMD is missing or the arena is too large.
 
+import {
+  f64Bytes,
+  fnBody,
+  HEADER,
+  I32,
+  MEMORY_IMPORT,
+  name,
+  op,
+  PAGE,
+  section,
+  sleb,
+  uleb,
+  V128,
+  wasmApi,
+} from "./wasm.ts";
+
 /** Byte sizes of the arena's regions, in layout order. */
 export interface ArenaLayout {
   /** Bytes of bins (rows × features, column-major). */
@@ -59,16 +75,6 @@ export interface HistArena {
 
 // Arenas above this size use the JS kernel: WebAssembly memory is capped at 4 GiB and is never released early.
 const MAX_WASM_BYTES = 2 ** 31;
-const PAGE = 65536;
-
-// The part of the WebAssembly JS API used here (this project's TypeScript libs do not declare it).
-interface WasmApi {
-  Memory: new (d: { initial: number; maximum?: number }) => { buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-}
-const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
 /** Allocates an arena for the layout: WebAssembly when `preferWasm`, available and small enough, else JS. */
 export function createArena(layout: ArenaLayout, preferWasm = true): HistArena {
@@ -90,13 +96,13 @@ export function createArena(layout: ArenaLayout, preferWasm = true): HistArena {
   const total = Math.max(at, 16);
   let buffer: ArrayBuffer | null = null;
   let fns: WasmFns | null = null;
-  if (preferWasm && wasm && total <= MAX_WASM_BYTES) {
+  if (preferWasm && wasmApi && total <= MAX_WASM_BYTES) {
     try {
       const bytes = kernelModule(layout.outputs);
-      if (wasm.validate(bytes)) {
+      if (wasmApi.validate(bytes)) {
         const pages = Math.ceil(total / PAGE);
-        const memory = new wasm.Memory({ initial: pages, maximum: pages });
-        const inst = new wasm.Instance(new wasm.Module(bytes), { env: { mem: memory } });
+        const memory = new wasmApi.Memory({ initial: pages, maximum: pages });
+        const inst = new wasmApi.Instance(new wasmApi.Module(bytes), { env: { mem: memory } });
         buffer = memory.buffer;
         fns = inst.exports as unknown as WasmFns;
       }
@@ -190,54 +196,6 @@ interface WasmFns {
 
 // ---- WebAssembly module ----------------------------------------------------------------------------------
 
-const I32 = 0x7f;
-const V128 = 0x7b;
-const op = {
-  block: 0x02,
-  loop: 0x03,
-  br: 0x0c,
-  brIf: 0x0d,
-  end: 0x0b,
-  get: 0x20,
-  set: 0x21,
-  i32Load: 0x28,
-  i32Load8u: 0x2d,
-  f64Load: 0x2b,
-  f64Store: 0x39,
-  i32Const: 0x41,
-  f64Const: 0x44,
-  i32GeU: 0x4f,
-  i32Add: 0x6a,
-  i32Mul: 0x6c,
-  f64Add: 0xa0,
-} as const;
-
-function uleb(v: number): number[] {
-  const out: number[] = [];
-  let x = v >>> 0;
-  do {
-    let b = x & 0x7f;
-    x >>>= 7;
-    if (x !== 0) b |= 0x80;
-    out.push(b);
-  } while (x !== 0);
-  return out;
-}
-
-function sleb(v: number): number[] {
-  const out: number[] = [];
-  let x = v | 0;
-  for (;;) {
-    const b = x & 0x7f;
-    x >>= 7;
-    if ((x === 0 && (b & 0x40) === 0) || (x === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-}
-
 const get = (i: number): number[] => [op.get, ...uleb(i)];
 const set = (i: number): number[] => [op.set, ...uleb(i)];
 const i32 = (v: number): number[] => [op.i32Const, ...sleb(v)];
@@ -245,8 +203,7 @@ const mem = (align: number, offset: number): number[] => [align, ...uleb(offset)
 const v128Load = (offset: number): number[] => [0xfd, 0x00, ...mem(4, offset)];
 const v128Store = (offset: number): number[] => [0xfd, 0x0b, ...mem(4, offset)];
 const f64x2Add = [0xfd, 0xf0, 0x01];
-const ONE = [...new Uint8Array(Float64Array.of(1).buffer)];
-const f64One = [op.f64Const, ...ONE];
+const f64One = [op.f64Const, ...f64Bytes(1)];
 
 /** `local += step`. */
 const bump = (local: number, step: number): number[] => [
@@ -385,31 +342,18 @@ function kernelModule(outputs: number): Uint8Array {
       ...bump(4, 16),
     ]),
   ];
-  const fn = (locals: number[], code: number[]): number[] => {
-    const body = [...locals, ...code, op.end];
-    return [...uleb(body.length), ...body];
-  };
-  const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-  const name = (s: string): number[] => [s.length, ...Array.from(s, (c) => c.charCodeAt(0))];
   const type = (params: number): number[] => [0x60, params, ...new Array<number>(params).fill(I32), 0];
   return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    0x01,
-    0x00,
-    0x00,
-    0x00,
+    ...HEADER,
     ...section(1, [1, ...type(5)]),
-    ...section(2, [1, ...name("env"), ...name("mem"), 0x02, 0x00, 0x00]), // memory import, min 0 pages
+    ...section(2, [1, ...MEMORY_IMPORT]),
     ...section(3, [3, 0, 0, 0]),
     ...section(7, [3, ...name("root"), 0, 0, ...name("gather"), 0, 1, ...name("build"), 0, 2]),
     ...section(10, [
       3,
-      ...fn([1, 6, I32], root),
-      ...fn([1, 1, I32], gather),
-      ...fn([2, 6, I32, 1, V128], build),
+      ...fnBody([1, 6, I32], root),
+      ...fnBody([1, 1, I32], gather),
+      ...fnBody([2, 6, I32, 1, V128], build),
     ]),
   ]);
 }
