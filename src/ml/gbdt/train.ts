@@ -455,6 +455,8 @@ class TreeGrower {
   /** Row-major gradients: g and h of output o for row r at gh[2·(r·outputs + o)] and the next slot. */
   readonly gh: Float64Array;
   private readonly n: number;
+  private readonly x: Float32Array;
+  private readonly cols: number;
   private readonly arena: HistArena;
   private readonly bins: Uint8Array;
   private readonly numBins: Int32Array;
@@ -507,7 +509,6 @@ class TreeGrower {
   // Nodes of the tree being grown.
   private nodes = 0;
   private readonly nFeat: Int32Array;
-  private readonly nBin: Int32Array;
   private readonly nThr: Float32Array;
   private readonly nDefaultLeft: Uint8Array;
   private readonly nLeft: Int32Array;
@@ -526,6 +527,8 @@ class TreeGrower {
     wasm: boolean,
   ) {
     this.n = rows;
+    this.x = x;
+    this.cols = cols;
     this.numBins = numBins;
     this.edges = edges;
     this.outputs = outputs;
@@ -576,7 +579,6 @@ class TreeGrower {
     this.bH = new Float64Array(L);
     const N = 2 * L - 1;
     this.nFeat = new Int32Array(N);
-    this.nBin = new Int32Array(N);
     this.nThr = new Float32Array(N);
     this.nDefaultLeft = new Uint8Array(N);
     this.nLeft = new Int32Array(N);
@@ -677,14 +679,15 @@ class TreeGrower {
       const v = this.nValue[this.lNode[l]];
       for (let j = this.lStart[l]; j < this.lEnd[l]; j++) delta[idx[j]] = v;
     }
-    // Rows outside the bag have no leaf range: route them through the tree on their bins.
-    const { bins, numBins, nFeat, nBin, nDefaultLeft, nLeft, nRight, nValue, oob } = this;
+    // Rows outside the bag have no leaf range: route them through the tree on their float32 values (a row's
+    // values are adjacent there, its bins a column apart), which the thresholds split exactly as the bins.
+    const { x, cols, nFeat, nThr, nDefaultLeft, nLeft, nRight, nValue, oob } = this;
     for (let j = 0; j < this.oobCount; j++) {
       const i = oob[j];
       let node = 0;
       for (let f = nFeat[0]; f >= 0; f = nFeat[node]) {
-        const b = bins[f * n + i];
-        const left = b === numBins[f] ? nDefaultLeft[node] === 1 : b <= nBin[node];
+        const v = x[i * cols + f];
+        const left = v <= nThr[node] || (Number.isNaN(v) && nDefaultLeft[node] === 1);
         node = left ? nLeft[node] : nRight[node];
       }
       delta[i] = nValue[node];
@@ -695,7 +698,6 @@ class TreeGrower {
   private newNode(cover: number): number {
     const id = this.nodes++;
     this.nFeat[id] = -1;
-    this.nBin[id] = 0;
     this.nThr[id] = 0;
     this.nDefaultLeft[id] = 0;
     this.nLeft[id] = -1;
@@ -771,7 +773,6 @@ class TreeGrower {
     const ln = this.newNode(HL);
     const rn = this.newNode(H - HL);
     this.nFeat[node] = f;
-    this.nBin[node] = t;
     this.nThr[node] = this.edges[f][t];
     this.nDefaultLeft[node] = dl ? 1 : 0;
     this.nLeft[node] = ln;
