@@ -210,5 +210,8 @@ describe("GbdtExplainer (TreeSHAP)", () => {
       topShapFeatures(Float64Array.from([0.1, -3, 2, -3]), 3, ["a", "b", "c", "d"]).map((f) => f.name),
     ).toEqual(["b", "d", "c"]);
     expect(() => ex.topFeatures(x, row, 2, 3)).toThrow(RangeError);
+    // One output alone: the same values as with all outputs, the others left zero.
+    const only = ex.shap(x, row, undefined, 1);
+    for (let j = 0; j < 3 * (m + 1); j++) expect(only[j]).toBe(j >= m + 1 && j < 2 * (m + 1) ? v[j] : 0);
   });
 });

@@ -1,6 +1,7 @@
 // Exact path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, Algorithm 2) for GBDT margins, per output.
 
 import type { GbdtModel, GbdtTree } from "./model.ts";
+import { predictMargins } from "./predict.ts";
 
 /** One feature's SHAP value, from {@link GbdtExplainer.topFeatures}. */
 export interface ShapFeature {
@@ -56,26 +57,34 @@ export class GbdtExplainer {
   /**
    * SHAP values of the row `x[row * cols ..]` into `out` (allocated when not given): for output k,
    * `out[k * (cols + 1) + f]` is feature f's value and `out[k * (cols + 1) + cols]` the expected value.
+   * With `output`, only that output's values are computed (its trees only: 1/outputs of the work) and the
+   * other outputs' slots are left zero.
    */
   shap(
     x: Float32Array,
     row: number,
     out: Float64Array = new Float64Array(this.outputs * (this.cols + 1)),
+    output?: number,
   ): Float64Array {
     const { outputs, cols } = this;
     if (out.length < outputs * (cols + 1))
       throw new RangeError(`shap needs ${outputs * (cols + 1)} output slots`);
-    if ((row + 1) * cols > x.length) throw new RangeError(`row ${row} is outside x`);
+    if (!(Number.isInteger(row) && row >= 0 && (row + 1) * cols <= x.length))
+      throw new RangeError(`row ${row} is outside x`);
+    if (output !== undefined && !(Number.isInteger(output) && output >= 0 && output < outputs))
+      throw new RangeError(`output must be in [0, ${outputs})`);
     out.fill(0, 0, outputs * (cols + 1));
-    for (let k = 0; k < outputs; k++) out[k * (cols + 1) + cols] = this.expectedValue[k];
     this.x = x;
     this.off = row * cols;
     this.out = out;
     const trees = this.model.trees;
-    for (let t = 0; t < trees.length; t++) {
-      this.tree = trees[t];
-      this.outOff = (t % outputs) * (cols + 1);
-      this.recurse(0, 0, 0, 1, 1, -1);
+    for (let k = output ?? 0; k < (output ?? outputs - 1) + 1; k++) {
+      out[k * (cols + 1) + cols] = this.expectedValue[k];
+      this.outOff = k * (cols + 1);
+      for (let t = k; t < trees.length; t += outputs) {
+        this.tree = trees[t];
+        this.recurse(0, 0, 0, 1, 1, -1);
+      }
     }
     return out;
   }
@@ -85,22 +94,20 @@ export class GbdtExplainer {
    * by default the predicted class's (binary: output 0, the positive-class margin).
    */
   topFeatures(x: Float32Array, row: number, k: number, output?: number): ShapFeature[] {
-    const v = this.shap(x, row);
     const { outputs, cols } = this;
     let o = output ?? 0;
     if (output === undefined && outputs > 1) {
-      let best = Number.NEGATIVE_INFINITY;
-      for (let j = 0; j < outputs; j++) {
-        let m = 0;
-        for (let f = 0; f <= cols; f++) m += v[j * (cols + 1) + f];
-        if (m > best) {
-          best = m;
-          o = j;
-        }
-      }
+      if (!(Number.isInteger(row) && row >= 0 && (row + 1) * cols <= x.length))
+        throw new RangeError(`row ${row} is outside x`);
+      const m = predictMargins(
+        this.model,
+        x.subarray(row * cols, (row + 1) * cols),
+        1,
+        new Float64Array(outputs),
+      );
+      for (let j = 1; j < outputs; j++) if (m[j] > m[o]) o = j;
     }
-    if (!(Number.isInteger(o) && o >= 0 && o < outputs))
-      throw new RangeError(`output must be in [0, ${outputs})`);
+    const v = this.shap(x, row, undefined, o);
     return topShapFeatures(v.subarray(o * (cols + 1), o * (cols + 1) + cols), k, this.model.featureNames);
   }
 
