@@ -3,8 +3,8 @@
 // what it found in schema-valid words.
 import { describe, expect, it } from "vitest";
 import { seededRng } from "../core/index.ts";
-import { trainGbdt } from "../ml/index.ts";
 import { AFTERIMAGE_FEATURE_NAMES } from "../features/index.ts";
+import { trainGbdt } from "../ml/index.ts";
 import { Explanation } from "../schema/index.ts";
 import {
   BehaviourClustersConfig,
@@ -36,13 +36,17 @@ function flowClassifier(seed: number): FlowClassifierDetector {
   const n = FLOW_FEATURES.length;
   const rows = [...stream(500 + seed, n, 300), ...stream(600 + seed, n, 300, 4)];
   const x = new Float32Array(rows.length * n);
-  rows.forEach((r, i) => x.set(r, i * n));
+  for (const [i, r] of rows.entries()) x.set(r, i * n);
   const y = Int32Array.from(rows, (_, i) => (i < 300 ? 0 : 1));
   const { model } = trainGbdt(
     { x, rows: rows.length, cols: n, y, classes: ["BENIGN", "Portscan"], featureNames: FLOW_FEATURES },
     { rounds: 20, maxLeaves: 7, seed, baggingFraction: 0.8, featureFraction: 0.8 },
   );
-  return new FlowClassifierDetector(FlowClassifierConfig.parse({}), { model, version: `gbdt/test/${seed}` }, FLOW_FEATURES);
+  return new FlowClassifierDetector(
+    FlowClassifierConfig.parse({}),
+    { model, version: `gbdt/test/${seed}` },
+    FLOW_FEATURES,
+  );
 }
 
 const VECTOR_CASES: VectorCase[] = [

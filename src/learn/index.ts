@@ -19,6 +19,7 @@ export {
   UNSW_FEATURES,
 } from "./datasets/schemas.ts";
 export type { CategoricalFeature, Dataset, RowKeys } from "./datasets/types.ts";
+export { dropFeatures } from "./select.ts";
 export {
   type DatasetSplit,
   type SplitFractions,
@@ -28,4 +29,3 @@ export {
   subset,
   timeSplit,
 } from "./split.ts";
-export { dropFeatures } from "./select.ts";

@@ -2,7 +2,7 @@
 // threshold calibration, evaluation metrics). Depends on core only.
 export * from "./classification-metrics.ts";
 export * from "./forest-index.ts";
+export * from "./gbdt/index.ts";
 export * from "./kitnet-index.ts";
 export * from "./nn/index.ts";
-export * from "./gbdt/index.ts";
 export * from "./onnx/index.ts";

@@ -149,9 +149,10 @@ export class FlowClassifierDetector implements VectorDetector {
     this.explainer ??= new GbdtExplainer(this.model);
     const ex = this.explainer;
     this.shapOut ??= new Float64Array(ex.outputs * (ex.cols + 1));
-    const out = ex.shap(this.row, 0, this.shapOut);
     // Binary: the one margin is the positive class's (index 1); for class 0 its sign flips.
     const k = ex.outputs === 1 ? 0 : cls.index;
+    // Only the explained class's trees: 1/outputs of the work of all classes' values.
+    const out = ex.shap(this.row, 0, this.shapOut, k);
     const sign = ex.outputs === 1 && cls.index === 0 ? -1 : 1;
     const base = k * (ex.cols + 1);
     const names = this.model.featureNames;
