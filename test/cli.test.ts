@@ -192,14 +192,15 @@ describe.skipIf(!canCapture)("vigil capture (live, loopback)", () => {
         "--filter",
         `udp port ${port}`,
         "--duration",
-        "4",
+        "7",
         "--json",
       ],
       { cwd: REPO_ROOT },
     );
     let out = "";
     child.stdout.on("data", (d) => (out += d));
-    await new Promise((r) => setTimeout(r, 2000));
+    // Startup (tsx, loading the detectors' models, tcpdump) takes ~1-2 s, more on a loaded machine.
+    await new Promise((r) => setTimeout(r, 4000));
     const dgram = await import("node:dgram");
     const sock = dgram.createSocket("udp4");
     for (let i = 0; i < 5; i++)
@@ -394,13 +395,17 @@ describe("vigil analyze: detectors on by default", () => {
     const kitOff = vigil(["analyze", SAMPLE, "--set", "detectors.kitnet.enabled=false", "--json"]);
     expect(JSON.parse(kitOff.out).detections.map((d: { detector: string }) => d.detector)).toEqual([
       "iforest",
+      "flow.classifier",
       "behaviour_clusters",
     ]);
     const allOff = vigil([
       "analyze",
       SAMPLE,
       "--json",
-      ...["kitnet", "iforest", "clusters"].flatMap((d) => ["--set", `detectors.${d}.enabled=false`]),
+      ...["kitnet", "iforest", "clusters", "classifier"].flatMap((d) => [
+        "--set",
+        `detectors.${d}.enabled=false`,
+      ]),
     ]);
     expect(JSON.parse(allOff.out).detections).toBeUndefined();
   });
@@ -451,6 +456,10 @@ describe("vigil analyze: detectors on by default", () => {
     }
     expect(byId.kitnet.scoredUnits).toBe(27530);
     expect(byId.iforest.scoredUnits).toBe(s.flows.total);
+    // The bundled flow classifier scores every flow and names the scan's technique.
+    expect(byId["flow.classifier"].model).toBe("loaded");
+    expect(byId["flow.classifier"].scoredUnits).toBe(s.flows.total);
+    expect(byId["flow.classifier"].top[0].detection.technique).toBe("T1046");
     // The SYN scan's fan-out is what the clusters blame on the attacker.
     const attacker = byId.behaviour_clusters.top.find((ev: { src_ip: string }) => ev.src_ip === "10.99.0.66");
     expect(attacker.detection.explanation.features[0].text).toMatch(/distinct destination ports/);

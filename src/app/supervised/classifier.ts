@@ -1,5 +1,6 @@
 // Loads the supervised flow classifier that `vigil analyze` runs on every flow record: a GBDT model file
 // trained on CIC-style flow features (the bundled one, or the site's own from `vigil train --out`).
+import { statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { err, ok, type Result, VigilError } from "../../core/index.ts";
@@ -19,13 +20,32 @@ export function bundledClassifierPath(): string {
 // Sources whose features are Vigil's own CIC columns by name.
 const FLOW_SOURCES = new Set(["cicids2017", "vigil-flows"]);
 
+// The last model file read, by path and modification time: the CLI checks the file before a run and the
+// flow runner loads it again (in-process); parsing the bundled model takes ~100 ms.
+let last: { path: string; mtimeMs: number; size: number; bundle: ReturnType<typeof loadBundle> } | null =
+  null;
+
+function cachedBundle(path: string): ReturnType<typeof loadBundle> {
+  let st: { mtimeMs: number; size: number } | null = null;
+  try {
+    st = statSync(path);
+  } catch {
+    st = null;
+  }
+  if (st && last && last.path === path && last.mtimeMs === st.mtimeMs && last.size === st.size)
+    return last.bundle;
+  const bundle = loadBundle(path);
+  last = st && bundle.ok ? { path, mtimeMs: st.mtimeMs, size: st.size, bundle } : null;
+  return bundle;
+}
+
 /** Builds the flow classifier from a model file ("" = the bundled model) and its settings. */
 export function loadFlowClassifier(
   modelPath: string,
   settings: Partial<FlowClassifierConfig> = {},
 ): Result<FlowClassifierDetector, VigilError> {
   const path = modelPath === "" ? bundledClassifierPath() : modelPath;
-  const b = loadBundle(path);
+  const b = cachedBundle(path);
   if (!b.ok) return b;
   const { loaded, dataset } = b.value;
   if (loaded.kind !== "gbdt")
