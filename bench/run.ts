@@ -11,6 +11,22 @@ const spoofed = Number(process.env.BENCH_SPOOFED ?? 1_000_000);
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 const only = args.find((a) => !a.startsWith("--"));
 
+// The model benches (supervised issue) need no capture: `npm run bench -- gbdt` or `-- nn` runs only one.
+const MODEL_BENCHES = ["gbdt", "nn"] as const;
+if (only === "gbdt" || only === "nn") {
+  runModelBench(only);
+  process.exit(0);
+}
+
+/** Runs bench/<name>.ts in its own process; its figures go straight to stdout. */
+function runModelBench(name: string): void {
+  process.stderr.write(`\nbench/${name}.ts…\n`);
+  const r = spawnSync(process.execPath, ["--import", "tsx", resolve(import.meta.dirname, `${name}.ts`)], {
+    stdio: "inherit",
+  });
+  if (r.status !== 0) process.stderr.write(`bench/${name}.ts exited with ${r.status}\n`);
+}
+
 process.stderr.write(
   `building bench captures (${packets.toLocaleString()} packets per mix, ${spoofed.toLocaleString()} spoofed sources)…\n`,
 );
@@ -119,3 +135,4 @@ console.log(
 console.log("|---|---:|---:|---:|---|---|");
 for (const r of rows) console.log(r);
 if (args.includes("--json")) console.log(JSON.stringify(results, null, 2));
+if (!only && !args.includes("--no-models")) for (const b of MODEL_BENCHES) runModelBench(b);
