@@ -1,4 +1,5 @@
 // Public entry of core: domain types, Result, errors, Clock, Rng, ids.
+export * from "./cic-columns.ts";
 export * from "./clock.ts";
 export * from "./errors.ts";
 export * from "./ids.ts";

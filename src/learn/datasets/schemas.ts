@@ -1,4 +1,5 @@
 // The feature schema of each dataset source: feature columns by header name, categorical columns, identifier columns, label vocabularies.
+import { CIC_COLUMNS } from "../../core/index.ts";
 
 /** Dataset sources that {@link loadDataset} reads. */
 export const DATASET_SOURCES = ["cicids2017", "vigil-flows", "unsw-nb15", "nsl-kdd"] as const;
@@ -6,92 +7,9 @@ export type DatasetSource = (typeof DATASET_SOURCES)[number];
 
 /**
  * The 81 CICFlowMeter feature columns of the improved CIC-IDS2017 release, in file order; `vigil flows
- * --schema cic` writes the same names in the same order. A copy of src/flows/record.ts CIC_COLUMNS (learn
- * may not import flows); schemas.test.ts reads that file as text and checks the two stay equal.
+ * --schema cic` writes the same names in the same order (both come from core's CIC_COLUMNS).
  */
-export const CIC_FEATURES = [
-  "Flow Duration",
-  "Total Fwd Packet",
-  "Total Bwd packets",
-  "Total Length of Fwd Packet",
-  "Total Length of Bwd Packet",
-  "Fwd Packet Length Max",
-  "Fwd Packet Length Min",
-  "Fwd Packet Length Mean",
-  "Fwd Packet Length Std",
-  "Bwd Packet Length Max",
-  "Bwd Packet Length Min",
-  "Bwd Packet Length Mean",
-  "Bwd Packet Length Std",
-  "Flow Bytes/s",
-  "Flow Packets/s",
-  "Flow IAT Mean",
-  "Flow IAT Std",
-  "Flow IAT Max",
-  "Flow IAT Min",
-  "Fwd IAT Total",
-  "Fwd IAT Mean",
-  "Fwd IAT Std",
-  "Fwd IAT Max",
-  "Fwd IAT Min",
-  "Bwd IAT Total",
-  "Bwd IAT Mean",
-  "Bwd IAT Std",
-  "Bwd IAT Max",
-  "Bwd IAT Min",
-  "Fwd PSH Flags",
-  "Bwd PSH Flags",
-  "Fwd URG Flags",
-  "Bwd URG Flags",
-  "Fwd RST Flags",
-  "Bwd RST Flags",
-  "Fwd Header Length",
-  "Bwd Header Length",
-  "Fwd Packets/s",
-  "Bwd Packets/s",
-  "Packet Length Min",
-  "Packet Length Max",
-  "Packet Length Mean",
-  "Packet Length Std",
-  "Packet Length Variance",
-  "FIN Flag Count",
-  "SYN Flag Count",
-  "RST Flag Count",
-  "PSH Flag Count",
-  "ACK Flag Count",
-  "URG Flag Count",
-  "CWR Flag Count",
-  "ECE Flag Count",
-  "Down/Up Ratio",
-  "Average Packet Size",
-  "Fwd Segment Size Avg",
-  "Bwd Segment Size Avg",
-  "Fwd Bytes/Bulk Avg",
-  "Fwd Packet/Bulk Avg",
-  "Fwd Bulk Rate Avg",
-  "Bwd Bytes/Bulk Avg",
-  "Bwd Packet/Bulk Avg",
-  "Bwd Bulk Rate Avg",
-  "Subflow Fwd Packets",
-  "Subflow Fwd Bytes",
-  "Subflow Bwd Packets",
-  "Subflow Bwd Bytes",
-  "FWD Init Win Bytes",
-  "Bwd Init Win Bytes",
-  "Fwd Act Data Pkts",
-  "Fwd Seg Size Min",
-  "Active Mean",
-  "Active Std",
-  "Active Max",
-  "Active Min",
-  "Idle Mean",
-  "Idle Std",
-  "Idle Max",
-  "Idle Min",
-  "ICMP Code",
-  "ICMP Type",
-  "Total TCP Flow Time",
-] as const;
+export const CIC_FEATURES = CIC_COLUMNS;
 
 /**
  * Identifier columns of the CIC tables: never features, because they leak the label (nearly every attack
