@@ -243,24 +243,38 @@ export class FlowDetectorsRunner {
     // The forest's dedup key: originator, responder and service port.
     const c = rec.conn;
     const key = `${c["id.orig_h"]}|${c["id.resp_h"]}|${c["id.resp_p"]}`;
-    const wanted = this.ifTop.offer(key, s);
+    this.emitFlow(this.ifTop, key, s, rec, () => ({
+      detector: d.info.id,
+      severity: d.info.severity,
+      score: s,
+      threshold: d.threshold,
+      model_version: d.modelVersion(),
+      explanation: d.explain(rec.cic, s, 5),
+    }));
+  }
+
+  /**
+   * Counts a flow detection in `top` under `key`; builds its event (only when it is kept or a listener
+   * wants every detection), hands it to the listener and keeps it when it is its key's strongest.
+   */
+  private emitFlow(
+    top: KeyedTop,
+    key: string,
+    score: number,
+    rec: FlowRecord,
+    body: () => DetectionEvent["detection"],
+  ): void {
+    const wanted = top.offer(key, score);
     if (!this.onDetection && !wanted) return;
     const ev: DetectionEvent = {
       ts: rec.lastUs / 1e6,
       event_type: "detection",
       sensor: this.sensor,
       ...flowEnvelope(rec),
-      detection: {
-        detector: d.info.id,
-        severity: d.info.severity,
-        score: s,
-        threshold: d.threshold,
-        model_version: d.modelVersion(),
-        explanation: d.explain(rec.cic, s, 5),
-      },
+      detection: body(),
     };
     this.onDetection?.(ev);
-    if (wanted) this.ifTop.put(key, s, ev);
+    if (wanted) top.put(key, score, ev);
   }
 
   private classifyFlow(d: FlowClassifierDetector, rec: FlowRecord, pkts: number): void {
@@ -273,26 +287,16 @@ export class FlowDetectorsRunner {
     // Grouped by host pair and class: a scan's many ports are one alert, a scan and a flood two.
     const c = rec.conn;
     const key = `${c["id.orig_h"]}|${c["id.resp_h"]}|${cls.name}`;
-    const wanted = this.fcTop.offer(key, p);
-    if (!this.onDetection && !wanted) return;
     const technique = cls.meaning.technique;
-    const ev: DetectionEvent = {
-      ts: rec.lastUs / 1e6,
-      event_type: "detection",
-      sensor: this.sensor,
-      ...flowEnvelope(rec),
-      detection: {
-        detector: d.info.id,
-        ...(technique ? { technique } : {}),
-        severity: d.severity(),
-        score: p,
-        threshold: d.threshold,
-        model_version: d.modelVersion(),
-        explanation: d.explain(rec.cic, p, 5),
-      },
-    };
-    this.onDetection?.(ev);
-    if (wanted) this.fcTop.put(key, p, ev);
+    this.emitFlow(this.fcTop, key, p, rec, () => ({
+      detector: d.info.id,
+      ...(technique ? { technique } : {}),
+      severity: d.severity(),
+      score: p,
+      threshold: d.threshold,
+      model_version: d.modelVersion(),
+      explanation: d.explain(rec.cic, p, 5),
+    }));
   }
 
   private onWindow(w: HostWindow): void {

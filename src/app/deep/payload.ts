@@ -31,7 +31,13 @@ import {
 } from "../../ml/index.ts";
 import { BENIGN, readAttackWindows, WindowLabeler } from "../labels.ts";
 import { decodeFromBatch } from "../packet-path.ts";
-import { checkDeepSettings, type DeepEvalReport, type DeepTrainResult, metricsFromProbs } from "./report.ts";
+import {
+  checkDeepSettings,
+  type DeepEvalReport,
+  type DeepTrainResult,
+  matchClasses,
+  metricsFromProbs,
+} from "./report.ts";
 
 /** A capture and how its flows are labelled. */
 export interface LabelledCapture {
@@ -483,21 +489,12 @@ function scoreSamples(
   s: PayloadSamples,
   rows: Int32Array,
 ): Omit<DeepEvalReport, "split" | "counts" | "training"> {
-  const byName = new Map(model.classes.map((c, i) => [c, i]));
-  const unknownClasses: Record<string, number> = {};
-  const keep: number[] = [];
-  const yTrue: number[] = [];
-  for (const r of rows) {
-    const name = s.classes[s.y[r]!]!;
-    const k = byName.get(name);
-    if (k === undefined) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
-    else {
-      keep.push(r);
-      yTrue.push(k);
-    }
-  }
-  const kept = Int32Array.from(keep);
-  const labels = Int32Array.from(yTrue);
+  const {
+    keep,
+    y: labels,
+    unknownClasses,
+  } = matchClasses(rows.length, (i) => s.classes[s.y[rows[i]!]!]!, model.classes);
+  const kept = Int32Array.from(keep, (i) => rows[i]!);
   const t0 = performance.now();
   const probs = nnPredictProba(new Network(model, SCORE_BATCH), payloadData(s, kept, labels));
   const seconds = (performance.now() - t0) / 1000;

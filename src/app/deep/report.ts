@@ -102,3 +102,34 @@ export function checkDeepSettings(s: {
   }
   return null;
 }
+
+/** Items whose true class the model knows: their positions, the model's class index, and the others counted by name. */
+export interface ClassMatch {
+  /** Positions (0..count-1) of the items kept. */
+  keep: Int32Array;
+  /** The model's class index of each kept item. */
+  y: Int32Array;
+  unknownClasses: Record<string, number>;
+}
+
+/** Matches items' true class names to a model's classes by name. `nameOf(i)` is item i's true class. */
+export function matchClasses(
+  count: number,
+  nameOf: (i: number) => string,
+  classes: readonly string[],
+): ClassMatch {
+  const byName = new Map(classes.map((c, i) => [c, i]));
+  const unknownClasses: Record<string, number> = {};
+  const keep: number[] = [];
+  const y: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = nameOf(i);
+    const k = byName.get(name);
+    if (k === undefined) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
+    else {
+      keep.push(i);
+      y.push(k);
+    }
+  }
+  return { keep: Int32Array.from(keep), y: Int32Array.from(y), unknownClasses };
+}

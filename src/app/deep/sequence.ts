@@ -16,7 +16,13 @@ import {
   nnModelVersion,
   nnPredictProba,
 } from "../../ml/index.ts";
-import { checkDeepSettings, type DeepEvalReport, type DeepTrainResult, metricsFromProbs } from "./report.ts";
+import {
+  checkDeepSettings,
+  type DeepEvalReport,
+  type DeepTrainResult,
+  matchClasses,
+  metricsFromProbs,
+} from "./report.ts";
 
 /** Settings of the sequence model and its training run. */
 export interface SequenceModelOptions {
@@ -290,19 +296,11 @@ function scoreSequences(
   ds: Dataset,
   seq: HostSequences,
 ): Omit<DeepEvalReport, "split" | "counts" | "training"> {
-  const byName = new Map(model.classes.map((c, i) => [c, i]));
-  const unknownClasses: Record<string, number> = {};
-  const keep: number[] = [];
-  const yTrue: number[] = [];
-  for (let i = 0; i < seq.count; i++) {
-    const name = ds.classes[ds.y[seq.target[i]!]!]!;
-    const k = byName.get(name);
-    if (k === undefined) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
-    else {
-      keep.push(i);
-      yTrue.push(k);
-    }
-  }
+  const {
+    keep,
+    y: labels,
+    unknownClasses,
+  } = matchClasses(seq.count, (i) => ds.classes[ds.y[seq.target[i]!]!]!, model.classes);
   const kept: HostSequences = {
     steps: seq.steps,
     count: keep.length,
@@ -312,7 +310,6 @@ function scoreSequences(
   };
   for (const [k, i] of keep.entries())
     kept.stepRows.set(seq.stepRows.subarray(i * seq.steps, (i + 1) * seq.steps), k * seq.steps);
-  const labels = Int32Array.from(yTrue);
   const t0 = performance.now();
   const net = new Network(model, SCORE_BATCH);
   const probs = nnPredictProba(net, sequenceTrainData(ds, kept, labels));

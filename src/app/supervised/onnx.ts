@@ -3,7 +3,7 @@
 import { err, ok, type Result, VigilError } from "../../core/index.ts";
 import { dropFeatures, loadDataset, subset } from "../../learn/index.ts";
 import { exportGbdtOnnx, exportNnOnnx, loadOnnxClassifier, ONNX_METADATA_KEYS } from "../../ml/index.ts";
-import { metricsFromProbs } from "../deep/report.ts";
+import { matchClasses, metricsFromProbs } from "../deep/report.ts";
 import type { SupervisedModel } from "./bundle.ts";
 import { resolveDataset } from "./datasets.ts";
 import type { SupervisedReport } from "./report.ts";
@@ -75,19 +75,7 @@ export async function evalOnnxModel(
       return err(
         new VigilError("usage", `${path} does not name its classes`, "pass the class names in order"),
       );
-    const byName = new Map(classes.map((c, i) => [c, i]));
-    const keep: number[] = [];
-    const y: number[] = [];
-    const unknownClasses: Record<string, number> = {};
-    for (let i = 0; i < ds.rows; i++) {
-      const name = ds.classes[ds.y[i]!]!;
-      const k = byName.get(name);
-      if (k === undefined) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
-      else {
-        keep.push(i);
-        y.push(k);
-      }
-    }
+    const { keep, y, unknownClasses } = matchClasses(ds.rows, (i) => ds.classes[ds.y[i]!]!, classes);
     if (keep.length === 0)
       return err(
         new VigilError(
@@ -96,23 +84,18 @@ export async function evalOnnxModel(
           "the model must be trained on the same labels",
         ),
       );
-    const rows = subset(ds, Int32Array.from(keep));
+    const rows = subset(ds, keep);
     const t0 = performance.now();
     const p = await clf.classify(rows.x, rows.rows, ds.cols);
     if (!p.ok) return p;
     const seconds = (performance.now() - t0) / 1000;
     const benignName = ds.classes[ds.benign];
-    const benign = benignName === undefined ? -1 : (byName.get(benignName) ?? -1);
+    const benign = benignName === undefined ? -1 : classes.indexOf(benignName);
     if (benign < 0)
       return err(
         new VigilError("usage", `${path} has no class "${benignName}" (the benign class of ${ds.path})`),
       );
-    const mm = metricsFromProbs(
-      Float64Array.from(p.value.probabilities),
-      Int32Array.from(y),
-      classes,
-      benign,
-    );
+    const mm = metricsFromProbs(Float64Array.from(p.value.probabilities), y, classes, benign);
     return ok({
       model: "onnx",
       modelVersion: clf.metadata[ONNX_METADATA_KEYS.modelVersion] ?? `onnx/${clf.convention}`,

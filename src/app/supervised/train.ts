@@ -23,7 +23,7 @@ import {
   saveNnModel,
   trainGbdt,
 } from "../../ml/index.ts";
-import { metricsFromProbs } from "../deep/report.ts";
+import { matchClasses, metricsFromProbs } from "../deep/report.ts";
 import { scoreSequenceModel } from "../deep/sequence.ts";
 import { type BundleDataset, type BundleEvaluation, loadBundle, saveBundle } from "./bundle.ts";
 import { resolveDataset } from "./datasets.ts";
@@ -170,24 +170,12 @@ export async function evalSupervisedModel(
     );
   // Classes by name: rows of a class the model does not know are counted apart.
   const classes = loaded.model.classes;
-  const byName = new Map(classes.map((c, i) => [c, i]));
-  const keep: number[] = [];
-  const y: number[] = [];
-  const unknownClasses: Record<string, number> = {};
-  for (let i = 0; i < ds.rows; i++) {
-    const name = ds.classes[ds.y[i]!]!;
-    const k = byName.get(name);
-    if (k === undefined) unknownClasses[name] = (unknownClasses[name] ?? 0) + 1;
-    else {
-      keep.push(i);
-      y.push(k);
-    }
-  }
-  const rows = subset(ds, Int32Array.from(keep));
+  const { keep, y, unknownClasses } = matchClasses(ds.rows, (i) => ds.classes[ds.y[i]!]!, classes);
+  const rows = subset(ds, keep);
   const t0 = performance.now();
   const probs = predictProba(loaded.model, rows.x, rows.rows, new Float64Array(rows.rows * classes.length));
   const seconds = (performance.now() - t0) / 1000;
-  const m = metricsFromProbs(probs, Int32Array.from(y), classes, trainedOn.benign);
+  const m = metricsFromProbs(probs, y, classes, trainedOn.benign);
   return ok({
     model: "gbdt",
     modelVersion: b.value.version,
