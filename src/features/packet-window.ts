@@ -2,7 +2,7 @@
 
 import { KeyTable } from "../core/index.ts";
 import type { DecodedPacket } from "../decode/index.ts";
-import { icmpCounterpart } from "../flows/index.ts";
+import { FLOW_KEY_WIDTH, flowKey } from "../flows/index.ts";
 
 /** Settings of a PacketWindows extractor. */
 export interface PacketWindowConfig {
@@ -97,12 +97,11 @@ const PROTO_ICMP = 1;
 const PROTO_TCP = 6;
 const PROTO_UDP = 17;
 const PROTO_ICMP6 = 58;
-const PROTO_SCTP = 132;
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
 const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
-const KEY_WIDTH = 10; // as the flow table: address A (4), address B (4), ports, proto and VLANs
+const KEY_WIDTH = FLOW_KEY_WIDTH;
 const OPEN = 0;
 const DONE = 1; // window emitted; later packets of the connection are ignored
 
@@ -408,38 +407,8 @@ export class PacketWindows {
     this.onWindow(v);
   }
 
-  /** Fills `this.key` for packet `p` (as the flow table does); returns 1 when the sender is endpoint A. */
+  /** Fills `this.key` for packet `p` (the flow table's key); returns 1 when the sender is endpoint A. */
   private buildKey(p: DecodedPacket): number {
-    const proto = p.ipProto;
-    let sp = 0;
-    let dp = 0;
-    if (proto === PROTO_TCP || proto === PROTO_UDP || proto === PROTO_SCTP) {
-      sp = p.srcPort;
-      dp = p.dstPort;
-    } else if ((proto === PROTO_ICMP || proto === PROTO_ICMP6) && p.icmpType >= 0) {
-      sp = p.icmpType;
-      const c = icmpCounterpart(proto, sp);
-      dp = c >= 0 ? c : p.icmpCode;
-    }
-    const src = p.src;
-    const dst = p.dst;
-    let cmp = 0;
-    for (let i = 0; i < 4 && cmp === 0; i++) {
-      const a = src[i];
-      const b = dst[i];
-      if (a !== b) cmp = a < b ? -1 : 1;
-    }
-    if (cmp === 0) cmp = sp - dp;
-    const k = this.key;
-    const isA = cmp <= 0 ? 1 : 0;
-    const x = isA === 1 ? src : dst;
-    const y = isA === 1 ? dst : src;
-    for (let i = 0; i < 4; i++) {
-      k[i] = x[i];
-      k[4 + i] = y[i];
-    }
-    k[8] = isA === 1 ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-    k[9] = ((proto << 24) | ((p.vlanOuter & 0xfff) << 12) | (p.vlanInner & 0xfff)) >>> 0;
-    return isA;
+    return flowKey(p, this.key);
   }
 }

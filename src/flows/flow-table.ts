@@ -3,8 +3,9 @@
 import { KeyTable, UidGenerator } from "../core/index.ts";
 import { type DecodedPacket, formatAddress, inspectPayload, serviceName } from "../decode/index.ts";
 import { type CicParams, cicAddPacket, cicVector } from "./cic-features.ts";
-import { communityId, icmpCounterpart } from "./community-id.ts";
+import { communityId } from "./community-id.ts";
 import { DEFAULT_FLOW_CONFIG, type FlowConfig } from "./config.ts";
+import { FLOW_KEY_WIDTH, flowKey } from "./flow-key.ts";
 import {
   B_CLOSING,
   B_FIN_BITS,
@@ -45,13 +46,12 @@ import {
  * Key words: address A (4), address B (4), port A << 16 | port B, proto << 24 | outer VLAN << 12 |
  * inner VLAN. A is the smaller (address, port) endpoint, so both directions build the same key.
  */
-const KEY_WIDTH = 10;
+const KEY_WIDTH = FLOW_KEY_WIDTH;
 
 const PROTO_ICMP = 1;
 const PROTO_TCP = 6;
 const PROTO_UDP = 17;
 const PROTO_ICMP6 = 58;
-const PROTO_SCTP = 132;
 
 const TCP_FIN = 0x01;
 const TCP_SYN = 0x02;
@@ -318,42 +318,7 @@ export class FlowTable {
 
   /** Fills `this.key` for packet `p`; returns 1 when the sender is endpoint A. */
   private buildKey(p: DecodedPacket): number {
-    const proto = p.ipProto;
-    let sp = 0;
-    let dp = 0;
-    if (proto === PROTO_TCP || proto === PROTO_UDP || proto === PROTO_SCTP) {
-      sp = p.srcPort;
-      dp = p.dstPort;
-    } else if ((proto === PROTO_ICMP || proto === PROTO_ICMP6) && p.icmpType >= 0) {
-      // ICMP ports as in Community ID / Zeek: request and reply meet as (type, counterpart).
-      sp = p.icmpType;
-      const c = icmpCounterpart(proto, sp);
-      dp = c >= 0 ? c : p.icmpCode;
-    }
-    const src = p.src;
-    const dst = p.dst;
-    let cmp = 0;
-    for (let i = 0; i < 4 && cmp === 0; i++) {
-      const a = src[i];
-      const b = dst[i];
-      if (a !== b) cmp = a < b ? -1 : 1;
-    }
-    if (cmp === 0) cmp = sp - dp;
-    const k = this.key;
-    const isA = cmp <= 0 ? 1 : 0;
-    const x = isA === 1 ? src : dst;
-    const y = isA === 1 ? dst : src;
-    k[0] = x[0];
-    k[1] = x[1];
-    k[2] = x[2];
-    k[3] = x[3];
-    k[4] = y[0];
-    k[5] = y[1];
-    k[6] = y[2];
-    k[7] = y[3];
-    k[8] = isA === 1 ? ((sp << 16) | dp) >>> 0 : ((dp << 16) | sp) >>> 0;
-    k[9] = ((proto << 24) | ((p.vlanOuter & 0xfff) << 12) | (p.vlanInner & 0xfff)) >>> 0;
-    return isA;
+    return flowKey(p, this.key);
   }
 
   private initFlow(s: number, p: DecodedPacket, isA: number, ts: number): void {

@@ -1,6 +1,7 @@
 // Public entry of flows: the flow table, its config, Community ID and the record types.
 export { communityId, communityIdHasPorts, icmpCounterpart } from "./community-id.ts";
 export { DEFAULT_FLOW_CONFIG, type FlowConfig, flowConfig } from "./config.ts";
+export { FLOW_KEY_WIDTH, flowKey } from "./flow-key.ts";
 export { FlowTable, type FlowTableStats } from "./flow-table.ts";
 export {
   CIC_COLUMNS,
