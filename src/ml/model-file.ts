@@ -3,6 +3,7 @@
 import { err, ok, type Result, VigilError } from "../core/index.ts";
 import { autoencoderStateLength, hiddenSize } from "./autoencoder.ts";
 import { checkFeatureMap, KitNet, type KitNetConfig, kitNetWeightLength } from "./kitnet.ts";
+import { badModelFile, isObj, type ModelDocKind, readModelDoc } from "./model-doc.ts";
 import type { ThresholdFit } from "./threshold.ts";
 
 export const KITNET_FORMAT = "vigil.kitnet";
@@ -12,6 +13,14 @@ export const KITNET_FORMAT_VERSION = 1;
 const MAX_FILE_CHARS = 256 * 1024 * 1024;
 const MAX_FEATURES = 100_000;
 const MAX_NAME = 256; // characters of one feature or threshold name
+
+const FILE_KIND: ModelDocKind = {
+  format: KITNET_FORMAT,
+  version: KITNET_FORMAT_VERSION,
+  what: "KitNET model file",
+  maxChars: MAX_FILE_CHARS,
+  hint: "retrain the model or restore the file from its source; a model file is written by Vigil only",
+};
 
 /** A calibrated alert threshold kept with the model. */
 export interface ModelThreshold {
@@ -170,17 +179,9 @@ export interface LoadKitNetOptions {
 }
 
 function bad(message: string): Result<never, VigilError> {
-  return err(
-    new VigilError(
-      "input.corrupt",
-      `invalid KitNET model file: ${message}`,
-      "retrain the model or restore the file from its source; a model file is written by Vigil only",
-    ),
-  );
+  return badModelFile(FILE_KIND, message);
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isFiniteNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
 const isCount = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 
@@ -222,26 +223,9 @@ export function readKitNetFile(
   text: string,
   opts: LoadKitNetOptions = {},
 ): Result<{ model: KitNet; meta: KitNetModelMeta }, VigilError> {
-  if (text.length > MAX_FILE_CHARS) return bad(`file is larger than ${MAX_FILE_CHARS} characters`);
-  let d: unknown;
-  try {
-    d = JSON.parse(text);
-  } catch (e) {
-    return bad(`not JSON (${(e as Error).message})`);
-  }
-  if (!isObj(d)) return bad("top level must be an object");
-  if (d.format !== KITNET_FORMAT) return bad(`format must be "${KITNET_FORMAT}"`);
-  if (!isCount(d.version, 1)) return bad("version must be a positive integer");
-  if (d.version !== KITNET_FORMAT_VERSION)
-    return err(
-      new VigilError(
-        "input.corrupt",
-        `KitNET model file version ${d.version} is not supported (this Vigil reads version ${KITNET_FORMAT_VERSION})`,
-        d.version > KITNET_FORMAT_VERSION
-          ? "upgrade Vigil to load this model"
-          : "retrain the model with this Vigil",
-      ),
-    );
+  const doc = readModelDoc(text, FILE_KIND);
+  if (!doc.ok) return doc;
+  const d = doc.value;
   const metaErr = checkMeta(d);
   if (metaErr !== undefined) return bad(metaErr);
   const c = d.config;

@@ -1,6 +1,7 @@
 // Versioned GBDT model file (JSON, node arrays as base64 little-endian): bit-exact save/load, checked on load.
 
 import { err, ok, type Result, VigilError } from "../../core/index.ts";
+import { badModelFile, isObj, type ModelDocKind, readModelDoc } from "../model-doc.ts";
 import { hashFeatureSchema } from "../model-file.ts";
 import type { GbdtModel, GbdtTree } from "./model.ts";
 import { MAX_LEAVES, MAX_TREE_DEPTH } from "./train.ts";
@@ -20,6 +21,14 @@ const MAX_NODES_PER_TREE = 2 * MAX_LEAVES - 1;
 const MAX_NAME = 256; // characters of a feature, class or parameter name
 const MAX_TEXT = 4096; // characters of a free-text field (data source, split description)
 const MAX_PARAMS = 64;
+
+const FILE_KIND: ModelDocKind = {
+  format: GBDT_FORMAT,
+  version: GBDT_FORMAT_VERSION,
+  what: "GBDT model file",
+  maxChars: MAX_FILE_CHARS,
+  hint: "retrain the model or restore the file from its source; a model file is written by Vigil only",
+};
 
 /** Where the training rows came from. */
 export interface GbdtTrainedOn {
@@ -124,26 +133,9 @@ export function readGbdtFile(
   text: string,
   opts: LoadGbdtOptions = {},
 ): Result<{ model: GbdtModel; meta: Required<GbdtModelMeta> }, VigilError> {
-  if (text.length > MAX_FILE_CHARS) return bad(`file is larger than ${MAX_FILE_CHARS} characters`);
-  let d: unknown;
-  try {
-    d = JSON.parse(text);
-  } catch (e) {
-    return bad(`not JSON (${(e as Error).message.slice(0, 200)})`);
-  }
-  if (!isObj(d)) return bad("top level must be an object");
-  if (d.format !== GBDT_FORMAT) return bad(`format must be "${GBDT_FORMAT}"`);
-  if (!isCount(d.version, 1)) return bad("version must be a positive integer");
-  if (d.version !== GBDT_FORMAT_VERSION)
-    return err(
-      new VigilError(
-        "input.corrupt",
-        `GBDT model file version ${d.version} is not supported (this Vigil reads version ${GBDT_FORMAT_VERSION})`,
-        d.version > GBDT_FORMAT_VERSION
-          ? "upgrade Vigil to load this model"
-          : "retrain the model with this Vigil",
-      ),
-    );
+  const doc = readModelDoc(text, FILE_KIND);
+  if (!doc.ok) return doc;
+  const d = doc.value;
   const r = parse(d);
   if (typeof r === "string") return bad(r);
   if (opts.expectedSchemaHash !== undefined && opts.expectedSchemaHash !== r.meta.featureSchemaHash)
@@ -164,17 +156,9 @@ export function loadGbdt(text: string, opts: LoadGbdtOptions = {}): Result<GbdtM
 }
 
 function bad(message: string): Result<never, VigilError> {
-  return err(
-    new VigilError(
-      "input.corrupt",
-      `invalid GBDT model file: ${message}`,
-      "retrain the model or restore the file from its source; a model file is written by Vigil only",
-    ),
-  );
+  return badModelFile(FILE_KIND, message);
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isCount = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
 const isName = (v: unknown, max = MAX_NAME): v is string => typeof v === "string" && v.length <= max;
 

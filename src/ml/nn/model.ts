@@ -1,6 +1,7 @@
 // The neural model format (GRU sequence and payload CNN heads): TypeScript shape + versioned JSON, ONNX operator layouts.
 
 import { err, ok, type Result, VigilError } from "../../core/index.ts";
+import { badModelFile, isObj, type ModelDocKind, readModelDoc } from "../model-doc.ts";
 import { hashFeatureSchema } from "../model-file.ts";
 
 export const NN_FORMAT = "vigil.nn";
@@ -204,8 +205,6 @@ export function nnModelVersion(m: NnModel): string {
 
 // ---- checks shared by save and load
 
-const isObj = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
 const isInt = (v: unknown, min: number, max: number): v is number =>
   Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
 const isName = (v: unknown): v is string => typeof v === "string" && v.length > 0 && v.length <= MAX_NAME;
@@ -488,14 +487,16 @@ export interface LoadNnOptions {
 }
 
 function bad(message: string): Result<never, VigilError> {
-  return err(
-    new VigilError(
-      "input.corrupt",
-      `invalid neural model file: ${message}`,
-      "retrain the model (vigil train --model gru|cnn) or restore the file; model files are written by Vigil only",
-    ),
-  );
+  return badModelFile(FILE_KIND, message);
 }
+
+const FILE_KIND: ModelDocKind = {
+  format: NN_FORMAT,
+  version: NN_FORMAT_VERSION,
+  what: "neural model file",
+  maxChars: MAX_FILE_CHARS,
+  hint: "retrain the model (vigil train --model gru|cnn) or restore the file; model files are written by Vigil only",
+};
 
 // Reads one tensor field of `o` with the expected ONNX shape; a message when it is wrong.
 function tensor(
@@ -513,26 +514,9 @@ function tensor(
 
 /** Parses and validates a model file (every size, shape and value), returning the model or a VigilError. */
 export function loadNnModel(text: string, opts: LoadNnOptions = {}): Result<NnModel, VigilError> {
-  if (text.length > MAX_FILE_CHARS) return bad(`file is larger than ${MAX_FILE_CHARS} characters`);
-  let d: unknown;
-  try {
-    d = JSON.parse(text);
-  } catch (e) {
-    return bad(`not JSON (${(e as Error).message})`);
-  }
-  if (!isObj(d)) return bad("top level must be an object");
-  if (d.format !== NN_FORMAT) return bad(`format must be "${NN_FORMAT}"`);
-  if (!isInt(d.version, 1, Number.MAX_SAFE_INTEGER)) return bad("version must be a positive integer");
-  if (d.version !== NN_FORMAT_VERSION)
-    return err(
-      new VigilError(
-        "input.corrupt",
-        `neural model file version ${d.version} is not supported (this Vigil reads version ${NN_FORMAT_VERSION})`,
-        d.version > NN_FORMAT_VERSION
-          ? "upgrade Vigil to load this model"
-          : "retrain the model with this Vigil",
-      ),
-    );
+  const doc = readModelDoc(text, FILE_KIND);
+  if (!doc.ok) return doc;
+  const d = doc.value;
   if (d.kind !== "gru-sequence" && d.kind !== "payload-cnn")
     return bad(`kind must be "gru-sequence" or "payload-cnn"`);
   if (opts.kind !== undefined && d.kind !== opts.kind)
