@@ -109,7 +109,7 @@ export function registerTrain(program: Command): void {
     .option("-l, --labels <file>", "cnn: attack windows of the captures without =CLASS (lab format)")
     .option(
       "-o, --out <file>",
-      "write the trained model here (vigil analyze --classifier-model, vigil eval --model)",
+      "write the trained model here (vigil analyze --set detectors.classifier.model=FILE; vigil eval --model FILE)",
     )
     .option(
       "--seed <n>",
