@@ -1,4 +1,5 @@
 // Flow record output: CIC CSV, Zeek conn.log (CSV or TSV with #fields headers), and JSON events.
+import { CIC_ID_COLUMNS } from "../core/index.ts";
 import { CIC_COLUMNS, type ConnFields, type FlowRecord } from "../flows/index.ts";
 import type { FlowEvent } from "../schema/index.ts";
 
@@ -75,18 +76,7 @@ function protoNumber(proto: string): number {
 export function flowHeader(schema: FlowSchema, format: FlowFormat): string[] {
   if (format === "jsonl") return [];
   if (schema === "cic") {
-    const cols = [
-      "uid",
-      "Community ID",
-      "Flow ID",
-      "Src IP",
-      "Src Port",
-      "Dst IP",
-      "Dst Port",
-      "Protocol",
-      "Timestamp",
-      ...CIC_COLUMNS,
-    ];
+    const cols = [...CIC_ID_COLUMNS, ...CIC_COLUMNS];
     return [format === "tsv" ? cols.join("\t") : cols.map(csvField).join(",")];
   }
   if (format === "tsv") {

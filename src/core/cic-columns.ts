@@ -89,3 +89,19 @@ export const CIC_COLUMNS = [
   "ICMP Type",
   "Total TCP Flow Time",
 ] as const;
+
+/**
+ * Identifier columns that `vigil flows --schema cic` writes before the features (CICFlowMeter's, plus
+ * Vigil's uid and Community ID). Never features: they let a model learn who attacked, not what.
+ */
+export const CIC_ID_COLUMNS = [
+  "uid",
+  "Community ID",
+  "Flow ID",
+  "Src IP",
+  "Src Port",
+  "Dst IP",
+  "Dst Port",
+  "Protocol",
+  "Timestamp",
+] as const;

@@ -27,3 +27,18 @@ export class VigilError extends Error {
 export function isVigilError(e: unknown): e is VigilError {
   return e instanceof VigilError;
 }
+
+/** A file that could not be opened or read, as a VigilError that says what to do (not found vs unreadable). */
+export function fileError(path: string, e: unknown): VigilError {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  if (code === "ENOENT" || code === "ENOTDIR")
+    return new VigilError("input.not_found", `${path} does not exist.`, "check the path and try again", {
+      cause: e,
+    });
+  return new VigilError(
+    "input.unreadable",
+    `cannot read ${path}: ${code === "EACCES" || code === "EPERM" ? "permission denied" : ((e as Error)?.message ?? String(e))}`,
+    "check the file's permissions",
+    { cause: e },
+  );
+}

@@ -44,7 +44,7 @@ function flowClassifier(seed: number): FlowClassifierDetector {
   );
   return new FlowClassifierDetector(
     FlowClassifierConfig.parse({}),
-    { model, version: `gbdt/test/${seed}` },
+    { model, version: `gbdt/test/${seed}`, benign: 0 },
     FLOW_FEATURES,
   );
 }

@@ -1,6 +1,6 @@
 // Public entry of learn: labelled flow datasets (adapters per source, schema hash) and their train/valid/test splits.
 export type { LoadOptions } from "./datasets/adapters.ts";
-export { datasetSchemaHash, detectSource, loadDataset } from "./datasets/load.ts";
+export { datasetSchemaHash, detectSource, hasCicFeatures, loadDataset } from "./datasets/load.ts";
 export { MAX_CLASSES, MAX_HOSTS, MAX_LABEL_CHARS, MAX_LEVELS } from "./datasets/rows.ts";
 export {
   CIC_BENIGN,

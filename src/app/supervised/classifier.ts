@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { err, ok, type Result, VigilError } from "../../core/index.ts";
 import { FlowClassifierConfig, FlowClassifierDetector } from "../../detect/index.ts";
 import { CIC_COLUMNS } from "../../flows/index.ts";
+import { hasCicFeatures } from "../../learn/index.ts";
 import { loadBundle } from "./bundle.ts";
 
 /** The model `vigil analyze` uses when the site names none: GBDT on CIC-IDS2017 (improved), see models/README.md. */
@@ -16,9 +17,6 @@ export function bundledClassifierPath(): string {
     "flow-classifier-cic.json",
   );
 }
-
-// Sources whose features are Vigil's own CIC columns by name.
-const FLOW_SOURCES = new Set(["cicids2017", "vigil-flows"]);
 
 // The last model file read, by path and modification time: the CLI checks the file before a run and the
 // flow runner loads it again (in-process); parsing the bundled model takes ~100 ms.
@@ -56,7 +54,7 @@ export function loadFlowClassifier(
         "train one with `vigil train -m gbdt -d cicids2017 -o FILE`",
       ),
     );
-  if (!FLOW_SOURCES.has(dataset.source))
+  if (!hasCicFeatures(dataset.source))
     return err(
       new VigilError(
         "usage",
@@ -75,7 +73,12 @@ export function loadFlowClassifier(
   return ok(
     new FlowClassifierDetector(
       parsed.data,
-      { model: loaded.model, version: b.value.version, trainedRows: b.value.evaluation?.trainRows ?? 0 },
+      {
+        model: loaded.model,
+        version: b.value.version,
+        benign: dataset.benign,
+        trainedRows: b.value.evaluation?.trainRows ?? 0,
+      },
       CIC_COLUMNS,
     ),
   );

@@ -50,7 +50,7 @@ export async function evalClassifierCapture(
   );
   if (!det.ok) return det;
   const d = det.value;
-  const benign = d.classes.findIndex((c) => /^(benign|normal)$/i.test(c));
+  const benign = d.benignClass;
   if (benign < 0)
     return err(
       new VigilError("usage", `${modelPath} has no benign class`, "train on data with benign flows"),

@@ -8,6 +8,7 @@ import {
   type DatasetSplit,
   datasetSchemaHash,
   dropFeatures,
+  hasCicFeatures,
   loadDataset,
   type SplitFractions,
   type SplitMethod,
@@ -29,7 +30,7 @@ import { type BundleDataset, type BundleEvaluation, loadBundle, saveBundle } fro
 import { resolveDataset } from "./datasets.ts";
 import type { SupervisedReport } from "./report.ts";
 
-export const DEFAULT_FRACTIONS: SplitFractions = { train: 0.7, valid: 0.1, test: 0.2 };
+const DEFAULT_FRACTIONS: SplitFractions = { train: 0.7, valid: 0.1, test: 0.2 };
 
 /** What `vigil train --model gbdt` was asked for. */
 export interface GbdtTrainRequest {
@@ -65,16 +66,13 @@ export function loadNamedDataset(
   const r = resolveDataset(nameOrPath);
   const ds = loadDataset(r.path, r.load);
   if (!ds.ok) return ds;
-  if (opts.allFeatures || !CIC_SOURCES.has(ds.value.source)) return ok({ ds: ds.value, name: r.name });
+  if (opts.allFeatures || !hasCicFeatures(ds.value.source)) return ok({ ds: ds.value, name: r.name });
   const portable = dropFeatures(ds.value, CIC_QUIRK_COLUMNS);
   return portable.ok ? ok({ ds: portable.value, name: r.name }) : portable;
 }
 
-// Sources whose features are the CIC columns (quirk-dependent ones are dropped unless asked for).
-const CIC_SOURCES = new Set(["cicids2017", "vigil-flows"]);
-
 /** The split `vigil train` uses: time within class where the data has times, else stratified. */
-export function defaultSplit(ds: Dataset): SplitMethod {
+function defaultSplit(ds: Dataset): SplitMethod {
   return ds.time ? "time" : "stratified";
 }
 

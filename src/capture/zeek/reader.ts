@@ -3,7 +3,7 @@ import { createReadStream, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { pipeline, type Readable } from "node:stream";
 import { createGunzip } from "node:zlib";
-import { err, ok, type Result, VigilError } from "../../core/index.ts";
+import { err, fileError, ok, type Result, VigilError } from "../../core/index.ts";
 import { JSON_FIELD_TYPES } from "./json-types.ts";
 import { pathFromKeys } from "./log-kind.ts";
 import {
@@ -134,20 +134,6 @@ function defaultHeader(): ZeekHeader {
     fields: [],
     types: [],
   };
-}
-
-function fsError(path: string, e: unknown): VigilError {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === "ENOENT" || code === "ENOTDIR")
-    return new VigilError("input.not_found", `${path} does not exist.`, "check the path and try again", {
-      cause: e,
-    });
-  return new VigilError(
-    "input.unreadable",
-    `cannot read ${path}: ${code === "EACCES" || code === "EPERM" ? "permission denied" : ((e as Error)?.message ?? String(e))}`,
-    "check the file's permissions",
-    { cause: e },
-  );
 }
 
 /** Decodes a `#separator` value: `\x09` escapes or the literal text. */
@@ -474,7 +460,7 @@ export async function openZeekLog(
   try {
     st = await stat(path);
   } catch (e) {
-    return err(fsError(path, e));
+    return err(fileError(path, e));
   }
   if (st.isDirectory())
     return err(
@@ -491,7 +477,7 @@ export async function openZeekLog(
       await fh.close();
     }
   } catch (e) {
-    return err(fsError(path, e));
+    return err(fileError(path, e));
   }
   const gz = magic.length === 2 && magic[0] === 0x1f && magic[1] === 0x8b;
   const file = createReadStream(path, { highWaterMark: Math.max(1, opts.readChunkBytes ?? READ_CHUNK) });

@@ -36,7 +36,7 @@ function detector(inputNames = FEATURES, cfg: Partial<FlowClassifierConfig> = {}
   );
   return new FlowClassifierDetector(
     FlowClassifierConfig.parse(cfg),
-    { model, version: "gbdt/test/0" },
+    { model, version: "gbdt/test/0", benign: 0 },
     inputNames,
   );
 }

@@ -23,9 +23,6 @@ export const FLOW_CLASSIFIER_INFO: DetectorInfo = {
   suppressionS: 300,
 };
 
-// Class names that mean "no attack" in the datasets Vigil trains on (CIC BENIGN, UNSW Normal, NSL normal).
-const BENIGN_NAME = /^(benign|normal)$/i;
-
 /** The class decision of the last scored flow. */
 export interface FlowClass {
   /** Class index into the model's classes. */
@@ -40,6 +37,8 @@ export interface FlowClassifierModel {
   model: GbdtModel;
   /** e.g. "gbdt/cicids2017/3f2a9c01b7de": format, training data, content hash. */
   version: string;
+  /** Index of the benign class (the training data's, from the model file); −1 when there is none. */
+  benign: number;
   /** Flows it was trained on (0 when unknown). */
   trainedRows?: number;
 }
@@ -67,7 +66,8 @@ export class FlowClassifierDetector implements VectorDetector {
   private readonly row: Float32Array;
   private readonly margins: Float64Array;
   private readonly proba: Float64Array;
-  private readonly benign: Uint8Array;
+  /** Index of the benign class, −1 when the model has none. */
+  readonly benignClass: number;
   private readonly meanings: ClassMeaning[];
   private explainer: GbdtExplainer | null = null;
   private shapOut: Float64Array | null = null;
@@ -86,7 +86,7 @@ export class FlowClassifierDetector implements VectorDetector {
     this.row = new Float32Array(m.model.featureNames.length);
     this.margins = new Float64Array(m.model.outputs);
     this.proba = new Float64Array(this.classes.length);
-    this.benign = Uint8Array.from(this.classes, (c) => (BENIGN_NAME.test(c) ? 1 : 0));
+    this.benignClass = m.benign;
     this.meanings = this.classes.map((c) => classMeaning(c, cfg.classes));
   }
 
@@ -116,7 +116,7 @@ export class FlowClassifierDetector implements VectorDetector {
     marginsToProba(this.margins, 1, this.compiled.outputs, this.proba);
     let best = -1;
     for (let k = 0; k < this.proba.length; k++) {
-      if (this.benign[k] === 1) continue;
+      if (k === this.benignClass) continue;
       if (best < 0 || this.proba[k]! > this.proba[best]!) best = k;
     }
     if (best < 0) {

@@ -1,7 +1,7 @@
 // Byte-level CSV/TSV reading for the dataset adapters: the whole (gunzipped) file in one Buffer, fields found by offset, numbers parsed from bytes.
 import { readFileSync, statSync } from "node:fs";
 import { gunzipSync, constants as zlibConstants } from "node:zlib";
-import { capString, err, ok, type Result, VigilError } from "../../core/index.ts";
+import { capString, err, fileError, ok, type Result, VigilError } from "../../core/index.ts";
 
 /** A decoded table file: its bytes, separator, header names and where the data rows begin. */
 export interface Table {
@@ -38,20 +38,6 @@ const NEAR = 2 ** -48;
 // 1e22 is the largest power of ten that is an exact double: the limit of the exact fast path below.
 const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
-function fsError(path: string, e: unknown): VigilError {
-  const code = (e as NodeJS.ErrnoException)?.code;
-  if (code === "ENOENT" || code === "ENOTDIR")
-    return new VigilError("input.not_found", `${path} does not exist.`, "check the path and try again", {
-      cause: e,
-    });
-  return new VigilError(
-    "input.unreadable",
-    `cannot read ${path}: ${code === "EACCES" || code === "EPERM" ? "permission denied" : ((e as Error)?.message ?? String(e))}`,
-    "check the file's permissions",
-    { cause: e },
-  );
-}
-
 function tooLarge(path: string, maxBytes: number): VigilError {
   return new VigilError(
     "input.unreadable",
@@ -76,7 +62,7 @@ export function readText(
     }
     raw = readFileSync(path);
   } catch (e) {
-    return err(fsError(path, e));
+    return err(fileError(path, e));
   }
   if (!(raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b)) return ok({ buf: raw, truncated: false });
   // One output chunk of the size the gzip trailer states (mod 2^32; the last member's for a multi-member

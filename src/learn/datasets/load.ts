@@ -100,6 +100,11 @@ export function loadDataset(path: string, opts: LoadOptions = {}): Result<Datase
  */
 const SCHEMA_FAMILY: Record<string, string> = { cicids2017: "cic", "vigil-flows": "cic" };
 
+/** Whether a source's features are the CIC flow columns (those of Vigil's own flow records). */
+export function hasCicFeatures(source: string): boolean {
+  return SCHEMA_FAMILY[source] === "cic";
+}
+
 /**
  * A stable hash (sha256, hex) of what a model's inputs mean: the source's feature family, the feature names
  * in order, and each categorical column's index and levels. Classes, rows and path do not enter it. A model

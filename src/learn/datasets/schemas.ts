@@ -1,5 +1,5 @@
 // The feature schema of each dataset source: feature columns by header name, categorical columns, identifier columns, label vocabularies.
-import { CIC_COLUMNS } from "../../core/index.ts";
+import { CIC_COLUMNS, CIC_ID_COLUMNS } from "../../core/index.ts";
 
 /** Dataset sources that {@link loadDataset} reads. */
 export const DATASET_SOURCES = ["cicids2017", "vigil-flows", "unsw-nb15", "nsl-kdd"] as const;
@@ -16,18 +16,7 @@ export const CIC_FEATURES = CIC_COLUMNS;
  * is 172.16.0.1 → 192.168.10.50, each attack ran on one day). Timestamp becomes `time`, the IPs `keys`.
  * `uid` and `Community ID` are the extra identifiers of `vigil flows` output.
  */
-export const CIC_IDENTIFIERS = [
-  "id",
-  "uid",
-  "Community ID",
-  "Flow ID",
-  "Src IP",
-  "Src Port",
-  "Dst IP",
-  "Dst Port",
-  "Protocol",
-  "Timestamp",
-] as const;
+export const CIC_IDENTIFIERS = ["id", ...CIC_ID_COLUMNS] as const;
 
 /** Benign class name of the CIC sources (labels matching it case-insensitively map to it). */
 export const CIC_BENIGN = "BENIGN";
